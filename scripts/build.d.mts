@@ -1,0 +1,2 @@
+export function functionNames(): string[];
+export function buildAll(options?: { quiet?: boolean }): Promise<string[]>;

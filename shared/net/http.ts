@@ -1,0 +1,80 @@
+import axios, { type AxiosResponse, type Method, isAxiosError } from 'axios';
+import { TargetUnreachableError, TlsVerificationError } from '../rotation/errors';
+
+/** Per-request timeout; a rotation step has minutes, but a hung endpoint should fail fast and clearly. */
+export const DEFAULT_HTTP_TIMEOUT_MS = Number(process.env.HTTP_TIMEOUT_MS ?? 10_000);
+
+/**
+ * One axios instance for every rotator. Redirects are not followed: a 3xx could carry the
+ * Authorization header or a form body with a refresh token to another host. Every status is
+ * returned to the caller, who knows what each one means for its protocol.
+ */
+const http = axios.create({
+  timeout: DEFAULT_HTTP_TIMEOUT_MS,
+  maxRedirects: 0,
+  validateStatus: () => true,
+  // Responses are small JSON documents; refuse anything huge instead of buffering it.
+  maxContentLength: 1024 * 1024,
+  headers: { 'User-Agent': 'secret-rotation-suite' },
+});
+
+export interface HttpRequest {
+  method: Method;
+  url: URL;
+  /** What the request is for, used in error messages ("Zoho token endpoint"). */
+  purpose: string;
+  headers?: Record<string, string>;
+  data?: unknown;
+  timeoutMs?: number;
+  /** 'text' keeps the raw body (SSE streams); the default parses JSON when the server says it is JSON. */
+  responseType?: 'json' | 'text';
+}
+
+const TLS_ERROR_CODES = new Set([
+  'CERT_HAS_EXPIRED',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'CERT_NOT_YET_VALID',
+]);
+
+/**
+ * Send a request and return the response whatever its status. Transport failures become typed
+ * errors whose messages name the endpoint by host only: the full URL or request could hold a token.
+ */
+export async function httpRequest<T = unknown>(request: HttpRequest): Promise<AxiosResponse<T>> {
+  try {
+    return await http.request<T>({
+      method: request.method,
+      url: request.url.toString(),
+      headers: request.headers,
+      data: request.data,
+      timeout: request.timeoutMs ?? DEFAULT_HTTP_TIMEOUT_MS,
+      responseType: request.responseType ?? 'json',
+      ...(request.responseType === 'text' ? { transformResponse: (body: unknown) => body } : {}),
+    });
+  } catch (error) {
+    throw describeTransportError(error, request);
+  }
+}
+
+function describeTransportError(error: unknown, request: HttpRequest): Error {
+  const where = `${request.purpose} at ${request.url.host}`;
+  if (!isAxiosError(error)) return new TargetUnreachableError(`${where} could not be called`);
+  const code = error.code ?? '';
+  if (TLS_ERROR_CODES.has(code)) {
+    return new TlsVerificationError(`${where}: TLS certificate verification failed (${code})`, {
+      action: 'Check the endpoint certificate and the CA bundle (NODE_EXTRA_CA_CERTS).',
+    });
+  }
+  if (code === 'ECONNABORTED' || code === 'ETIMEDOUT') {
+    return new TargetUnreachableError(`${where} did not answer within the timeout`);
+  }
+  if (code === 'ECONNREFUSED') return new TargetUnreachableError(`${where} refused the connection`);
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
+    return new TargetUnreachableError(`${where}: host name could not be resolved`);
+  }
+  return new TargetUnreachableError(`${where} could not be reached (${code || error.name})`);
+}

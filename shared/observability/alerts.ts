@@ -1,0 +1,53 @@
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { logger } from './logger';
+import { redactingReplacer, scrub } from './redaction';
+
+/** What operations needs to act on a failure. Never a value: the alert is scrubbed on the way out too. */
+export interface FailureAlert {
+  secretArn: string;
+  kind: string;
+  step: string;
+  errorClass: string;
+  message: string;
+  /** Whether Secrets Manager's retries can fix it on their own. */
+  retryable: boolean;
+  /** What a person should do, when a machine retry will not help. */
+  action?: string;
+}
+
+let client: SNSClient | undefined;
+/** Created on first use only: a healthy rotation never pays for loading SNS. */
+function sns(): SNSClient {
+  client ??= new SNSClient({});
+  return client;
+}
+
+/**
+ * Publish a notice to ALERT_TOPIC_ARN, when set. The subject obeys SNS's rules (at most 100 ASCII
+ * characters); subject and body are scrubbed of every known secret. Never throws: an alerting outage
+ * must not hide the rotation error that caused it, so a publish failure is logged and swallowed.
+ */
+export async function publishNotice(subject: string, body: Record<string, unknown>): Promise<void> {
+  const topicArn = process.env.ALERT_TOPIC_ARN;
+  if (!topicArn) return;
+  try {
+    await sns().send(
+      new PublishCommand({
+        TopicArn: topicArn,
+        Subject: scrub(subject)
+          .replace(/[^\x20-\x7e]/g, '?')
+          .slice(0, 100),
+        Message: JSON.stringify(body, redactingReplacer, 2),
+      }),
+    );
+  } catch (error) {
+    logger.error('could not publish to the alert topic', { topicArn, error });
+  }
+}
+
+export function publishFailure(alert: FailureAlert): Promise<void> {
+  return publishNotice(`Rotation failed: ${alert.kind} ${alert.step} (${alert.errorClass})`, {
+    type: 'rotation-failure',
+    ...alert,
+  });
+}

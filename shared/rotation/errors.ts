@@ -1,0 +1,77 @@
+/**
+ * Expected failures, named. Each message is written for an operator at 3 a.m.: what is wrong, with
+ * which secret, and what to do. None ever carries a secret value.
+ *
+ * `retryable` tells the alert whether Secrets Manager's own retries can fix it; every error is still
+ * thrown, so the service marks the step failed and retries it.
+ */
+export interface RotationErrorOptions {
+  retryable?: boolean;
+  /** What a person should do when retrying will not help. */
+  action?: string;
+  cause?: unknown;
+}
+
+export class RotationError extends Error {
+  readonly retryable: boolean;
+  readonly action: string | undefined;
+
+  constructor(message: string, options: RotationErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.retryable = options.retryable ?? false;
+    this.action = options.action;
+  }
+}
+
+/** The invocation event is not a rotation event this function understands. */
+export class InvalidEventError extends RotationError {}
+
+/** DescribeSecret says rotation is off; Secrets Manager would never call us in that state. */
+export class RotationNotEnabledError extends RotationError {}
+
+/** The event's token is not a version of the secret, or is staged but not AWSPENDING. */
+export class VersionNotStagedError extends RotationError {}
+
+/** A stored secret value is not JSON, or misses or mistypes a key. */
+export class SecretFormatError extends RotationError {
+  constructor(
+    message: string,
+    readonly problems: readonly string[] = [],
+    options: RotationErrorOptions = {},
+  ) {
+    super(message, options);
+  }
+}
+
+/** The secret a step needs (AWSPENDING for setSecret, AWSCURRENT for createSecret, a master secret) is not there. */
+export class SecretVersionMissingError extends RotationError {}
+
+/** The target refused a credential we expected to work (wrong password, revoked token). */
+export class CredentialRejectedError extends RotationError {}
+
+/** The credential works but may not do what rotation needs (NOPERM, insufficient privilege). */
+export class PermissionDeniedError extends RotationError {}
+
+/** The target could not be reached: refused, timed out, DNS, TLS handshake. Usually transient. */
+export class TargetUnreachableError extends RotationError {
+  constructor(message: string, options: RotationErrorOptions = {}) {
+    super(message, { retryable: true, ...options });
+  }
+}
+
+/** The target's TLS certificate could not be verified. Not transient: fix the CA bundle or the host. */
+export class TlsVerificationError extends RotationError {}
+
+/** The target asked us to slow down. Secrets Manager's retry later usually succeeds. */
+export class RateLimitedError extends RotationError {
+  constructor(message: string, options: RotationErrorOptions = {}) {
+    super(message, { retryable: true, ...options });
+  }
+}
+
+/** The target answered with an error we understand but cannot fix (a 5xx, an unexpected body). */
+export class TargetError extends RotationError {}
+
+/** A URL in the secret points somewhere this suite refuses to send credentials. */
+export class UnsafeEndpointError extends RotationError {}

@@ -1,0 +1,48 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { RotationStep } from './event';
+
+/** Everything a rotator may ask of the core while it works on one step. */
+export interface RotationContext<S> {
+  readonly secretArn: string;
+  readonly secretName: string;
+  /** The version being rotated in (the event's ClientRequestToken). */
+  readonly token: string;
+  readonly step: RotationStep | 'revokePrevious';
+  readonly logger: Logger;
+  /** The AWSCURRENT value, parsed. Read once per invocation, by version id. */
+  current(): Promise<S>;
+  /** The AWSPREVIOUS value, parsed, or undefined before the first rotation. */
+  previous(): Promise<S | undefined>;
+  /**
+   * The AWSCURRENT value of another secret (a master or admin credential), JSON-decoded; the
+   * rotator validates it with its own schema. `purpose` names it in errors ("master secret").
+   */
+  readOtherSecret(secretId: string, purpose: string): Promise<unknown>;
+  /** Add non-secret facts to this step's audit line (strategy, user name, nodes touched). */
+  annotate(fields: Record<string, string | number | boolean>): void;
+}
+
+/**
+ * A rotator owns only what touches its target system; the core owns the four-step protocol.
+ *
+ * - `parse` validates secret JSON and must keep unknown keys (use a loose schema): a pending value
+ *   is built from the current one and must not silently drop fields other tools rely on.
+ * - `create` returns the pending value. No side effect on the target: it may run again after a crash.
+ * - `set` makes the target accept the pending credential. Idempotent: it may run twice.
+ * - `test` proves the pending credential works against the target. No AWSCURRENT move happens
+ *   before it passes.
+ * - `finish` runs in finishSecret just before AWSCURRENT moves: it retires credentials older than
+ *   the current one (the one about to become AWSPREVIOUS). Running it before the move means a
+ *   failure leaves the labels untouched and Secrets Manager's retry runs it again; after the move,
+ *   a retry would find the token already AWSCURRENT and skip it.
+ * - `revoke` (emergency rotation) makes the previous credential stop working now.
+ */
+export interface Rotator<S> {
+  readonly kind: string;
+  parse(value: unknown): S;
+  create(current: S, ctx: RotationContext<S>): Promise<S>;
+  set(pending: S, ctx: RotationContext<S>): Promise<void>;
+  test(pending: S, ctx: RotationContext<S>): Promise<void>;
+  finish?(pending: S, ctx: RotationContext<S>): Promise<void>;
+  revoke?(previous: S, ctx: RotationContext<S>): Promise<void>;
+}

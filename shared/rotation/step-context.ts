@@ -1,0 +1,120 @@
+import { logger } from '../observability/logger';
+import { rememberSecretFields } from '../observability/redaction';
+import type { SecretDescription } from '../secrets/describe';
+import { versionWithStage } from '../secrets/describe';
+import { Stage } from '../secrets/stages';
+import { readCurrentOf, readVersion, type VersionRead } from '../secrets/versions';
+import { RotationError, SecretFormatError, SecretVersionMissingError } from './errors';
+import type { RotationStep } from './event';
+import type { RotationContext, Rotator } from './rotator';
+
+/**
+ * The core's side of RotationContext: lazy, memoised reads of the versions a step needs, each read
+ * by explicit VersionId and stage, each parsed and validated, each recorded for the audit line.
+ */
+export class StepContext<S> implements RotationContext<S> {
+  readonly logger = logger;
+  readonly reads: VersionRead[] = [];
+  readonly notes: Record<string, string | number | boolean> = {};
+  readonly #loaded = new Map<string, Promise<S | undefined>>();
+
+  constructor(
+    readonly rotator: Rotator<S>,
+    readonly description: SecretDescription,
+    readonly token: string,
+    readonly step: RotationStep | 'revokePrevious',
+  ) {}
+
+  get secretArn(): string {
+    return this.description.arn;
+  }
+
+  get secretName(): string {
+    return this.description.name;
+  }
+
+  async current(): Promise<S> {
+    const versionId = versionWithStage(this.description, Stage.Current);
+    const value = versionId ? await this.load(versionId, Stage.Current) : undefined;
+    if (value === undefined) {
+      throw new SecretVersionMissingError(`secret ${this.secretName} has no AWSCURRENT value`);
+    }
+    return value;
+  }
+
+  async previous(): Promise<S | undefined> {
+    const versionId = versionWithStage(this.description, Stage.Previous);
+    return versionId ? this.load(versionId, Stage.Previous) : undefined;
+  }
+
+  /** The value stored under this rotation's token, if createSecret has stored one. */
+  pendingIfStored(): Promise<S | undefined> {
+    return this.load(this.token, Stage.Pending);
+  }
+
+  async pending(): Promise<S> {
+    const value = await this.pendingIfStored();
+    if (value === undefined) {
+      throw new SecretVersionMissingError(
+        `secret ${this.secretName} has no AWSPENDING value for version ${this.token}; createSecret must run first`,
+        { retryable: true },
+      );
+    }
+    return value;
+  }
+
+  async readOtherSecret(secretId: string, purpose: string): Promise<unknown> {
+    const raw = await readCurrentOf(secretId);
+    if (raw === undefined) {
+      throw new SecretVersionMissingError(`the ${purpose} ${secretId} has no AWSCURRENT value`);
+    }
+    return decodeJson(raw, `the ${purpose} ${secretId}`);
+  }
+
+  annotate(fields: Record<string, string | number | boolean>): void {
+    Object.assign(this.notes, fields);
+  }
+
+  private load(versionId: string, stage: Stage): Promise<S | undefined> {
+    const key = `${versionId}/${stage}`;
+    let loading = this.#loaded.get(key);
+    if (!loading) {
+      loading = this.fetchAndParse(versionId, stage);
+      this.#loaded.set(key, loading);
+    }
+    return loading;
+  }
+
+  private async fetchAndParse(versionId: string, stage: Stage): Promise<S | undefined> {
+    const raw = await readVersion(this.secretArn, versionId, stage, (read) => this.reads.push(read));
+    if (raw === undefined) return undefined;
+    const label = `secret ${this.secretName} ${stage} (version ${versionId})`;
+    const json = decodeJson(raw, label);
+    try {
+      return this.rotator.parse(json);
+    } catch (error) {
+      if (error instanceof RotationError) {
+        const problems = error instanceof SecretFormatError ? error.problems : [];
+        throw new SecretFormatError(`${label} is ${error.message}`, problems, {
+          action: 'Fix the secret value (see the README for the format) and start a new rotation.',
+        });
+      }
+      throw error;
+    }
+  }
+}
+
+function decodeJson(raw: string, label: string): unknown {
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch {
+    // Never quote the parser's message: it contains a slice of the secret.
+    throw new SecretFormatError(`${label} is not valid JSON`);
+  }
+  rememberSecretFields(json, raw);
+  if (json === null || typeof json !== 'object' || Array.isArray(json)) {
+    throw new SecretFormatError(`${label} is not a JSON object`);
+  }
+  return json;
+}

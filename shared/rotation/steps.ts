@@ -1,0 +1,67 @@
+import { rememberSecretFields } from '../observability/redaction';
+import { versionWithStage } from '../secrets/describe';
+import { Stage } from '../secrets/stages';
+import { promoteToCurrent, putPendingValue } from '../secrets/versions';
+import type { RotationStep } from './event';
+import type { StepContext } from './step-context';
+
+/** What a step did, for the audit line ("stored a new pending value", "promoted"...). */
+export type StepResult = string;
+
+/**
+ * createSecret keeps an existing AWSPENDING value for this token and never regenerates it: a retry
+ * after a crash must not mint a second credential (Zoho counts every token minted).
+ */
+async function createSecret<S>(ctx: StepContext<S>, rotationToken?: string): Promise<StepResult> {
+  if ((await ctx.pendingIfStored()) !== undefined) return 'kept the existing pending value';
+
+  const pending = await ctx.rotator.create(await ctx.current(), ctx);
+  const serialized = JSON.stringify(pending);
+  rememberSecretFields(pending, serialized);
+  // Validate what we are about to store with the same schema every later step reads it with.
+  ctx.rotator.parse(JSON.parse(serialized));
+
+  const outcome = await putPendingValue(ctx.secretArn, ctx.token, serialized, rotationToken);
+  return outcome === 'stored'
+    ? 'stored a new pending value'
+    : 'a concurrent invocation stored the pending value first; kept it';
+}
+
+async function setSecret<S>(ctx: StepContext<S>): Promise<StepResult> {
+  await ctx.rotator.set(await ctx.pending(), ctx);
+  return 'target accepts the pending credential';
+}
+
+async function testSecret<S>(ctx: StepContext<S>): Promise<StepResult> {
+  await ctx.rotator.test(await ctx.pending(), ctx);
+  return 'pending credential works';
+}
+
+/**
+ * finishSecret promotes only a version that holds a valid value (an empty AWSPENDING promoted would
+ * leave every client without a credential), after the rotator has retired what is older than the
+ * current credential.
+ */
+async function finishSecret<S>(ctx: StepContext<S>): Promise<StepResult> {
+  const pending = await ctx.pending();
+  await ctx.rotator.finish?.(pending, ctx);
+  await promoteToCurrent(ctx.secretArn, ctx.token, versionWithStage(ctx.description, Stage.Current));
+  return 'promoted the pending version to AWSCURRENT';
+}
+
+export function runStep<S>(
+  step: RotationStep,
+  ctx: StepContext<S>,
+  rotationToken?: string,
+): Promise<StepResult> {
+  switch (step) {
+    case 'createSecret':
+      return createSecret(ctx, rotationToken);
+    case 'setSecret':
+      return setSecret(ctx);
+    case 'testSecret':
+      return testSecret(ctx);
+    case 'finishSecret':
+      return finishSecret(ctx);
+  }
+}

@@ -1,0 +1,178 @@
+import { CreateRoleCommand, GetRoleCommand, IAMClient } from '@aws-sdk/client-iam';
+import { CreateFunctionCommand, GetFunctionCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import {
+  DescribeSecretCommand,
+  RotateSecretCommand,
+  SecretsManagerClient,
+  UpdateSecretVersionStageCommand,
+} from '@aws-sdk/client-secrets-manager';
+import { ROTATION_STEPS, type RotationStep } from '../../shared/rotation/event';
+import { zipOneFile } from './zip';
+
+export interface RotationEventShape {
+  SecretId: string;
+  ClientRequestToken: string;
+  Step: RotationStep;
+}
+
+/** Runs one rotation step the way Lambda would: in process, through a built bundle, or a child process. */
+export type InvokeStep = (event: RotationEventShape) => Promise<unknown>;
+
+export interface StepAttempt {
+  step: RotationStep;
+  attempt: number;
+  ok: boolean;
+  error?: string;
+  durationMs: number;
+}
+
+export class RotationFailedError extends Error {
+  constructor(
+    readonly step: RotationStep,
+    readonly token: string,
+    readonly lastError: unknown,
+  ) {
+    super(
+      `rotation failed at ${step}: ${lastError instanceof Error ? lastError.message : String(lastError)}`,
+    );
+    this.name = 'RotationFailedError';
+  }
+}
+
+export interface DriverOptions {
+  /** Attempts per step before the rotation is abandoned (the service retries a failed step). */
+  attemptsPerStep?: number;
+  /** Called after every attempt: progress lines for the demo, counts for the bench. */
+  onAttempt?: (attempt: StepAttempt) => void;
+}
+
+/**
+ * Plays Secrets Manager's part in a rotation against moto: RotateSecret stages AWSPENDING and returns
+ * the token, then the four steps are invoked in order, a failed step retried. After finishSecret the
+ * driver removes AWSPENDING from the promoted version, as the real service does (moto does not).
+ */
+export class RotationDriver {
+  readonly sm = new SecretsManagerClient({});
+  #lambdaArn: Promise<string> | undefined;
+
+  constructor(readonly options: DriverOptions = {}) {}
+
+  /** A Lambda ARN moto knows, required by its RotateSecret. Created once per moto server. */
+  rotationLambdaArn(): Promise<string> {
+    this.#lambdaArn ??= registerRotationLambda();
+    return this.#lambdaArn;
+  }
+
+  /** RotateSecret: enables rotation and stages an empty AWSPENDING version; returns its token. */
+  async startRotation(secretId: string, days = 30): Promise<string> {
+    const out = await this.sm.send(
+      new RotateSecretCommand({
+        SecretId: secretId,
+        RotationLambdaARN: await this.rotationLambdaArn(),
+        RotationRules: { AutomaticallyAfterDays: days },
+      }),
+    );
+    if (!out.VersionId) throw new Error('RotateSecret returned no VersionId');
+    return out.VersionId;
+  }
+
+  /** Invoke the given steps for a token, in order, with the service's retries. */
+  async runSteps(
+    secretId: string,
+    token: string,
+    invoke: InvokeStep,
+    steps: readonly RotationStep[] = ROTATION_STEPS,
+  ): Promise<void> {
+    const attempts = this.options.attemptsPerStep ?? 3;
+    for (const step of steps) {
+      for (let attempt = 1; ; attempt++) {
+        const started = performance.now();
+        try {
+          await invoke({ SecretId: secretId, ClientRequestToken: token, Step: step });
+          this.options.onAttempt?.({ step, attempt, ok: true, durationMs: performance.now() - started });
+          break;
+        } catch (error) {
+          const message = error instanceof Error ? error.message : String(error);
+          this.options.onAttempt?.({
+            step,
+            attempt,
+            ok: false,
+            error: message,
+            durationMs: performance.now() - started,
+          });
+          if (attempt >= attempts) throw new RotationFailedError(step, token, error);
+        }
+      }
+    }
+    if (steps.includes('finishSecret')) await this.clearPendingLabel(secretId, token);
+  }
+
+  /** A whole rotation: RotateSecret, then the four steps. Returns the new version's token. */
+  async rotate(secretId: string, invoke: InvokeStep): Promise<string> {
+    const token = await this.startRotation(secretId);
+    await this.runSteps(secretId, token, invoke);
+    return token;
+  }
+
+  /** What the service does after a successful finishSecret: AWSPENDING leaves the promoted version. */
+  async clearPendingLabel(secretId: string, token: string): Promise<void> {
+    const description = await this.sm.send(new DescribeSecretCommand({ SecretId: secretId }));
+    const stages = description.VersionIdsToStages?.[token] ?? [];
+    if (stages.includes('AWSCURRENT') && stages.includes('AWSPENDING')) {
+      await this.sm.send(
+        new UpdateSecretVersionStageCommand({
+          SecretId: secretId,
+          VersionStage: 'AWSPENDING',
+          RemoveFromVersionId: token,
+        }),
+      );
+    }
+  }
+}
+
+const ROTATION_FUNCTION_NAME = 'secret-rotation-test-double';
+
+async function registerRotationLambda(): Promise<string> {
+  const iam = new IAMClient({});
+  const lambda = new LambdaClient({});
+  const existing = await lambda
+    .send(new GetFunctionCommand({ FunctionName: ROTATION_FUNCTION_NAME }))
+    .catch(() => undefined);
+  if (existing?.Configuration?.FunctionArn) return existing.Configuration.FunctionArn;
+
+  const roleName = 'secret-rotation-test-role';
+  const role =
+    (await iam.send(new GetRoleCommand({ RoleName: roleName })).catch(() => undefined))?.Role ??
+    (
+      await iam.send(
+        new CreateRoleCommand({
+          RoleName: roleName,
+          AssumeRolePolicyDocument: JSON.stringify({
+            Version: '2012-10-17',
+            Statement: [
+              { Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' },
+            ],
+          }),
+        }),
+      )
+    ).Role;
+  if (!role?.Arn) throw new Error('moto did not return a role ARN');
+  try {
+    const created = await lambda.send(
+      new CreateFunctionCommand({
+        FunctionName: ROTATION_FUNCTION_NAME,
+        Role: role.Arn,
+        Runtime: 'nodejs24.x',
+        Handler: 'index.handler',
+        Code: { ZipFile: zipOneFile('index.mjs', 'export const handler = async () => ({});') },
+      }),
+    );
+    if (!created.FunctionArn) throw new Error('moto did not return a function ARN');
+    return created.FunctionArn;
+  } catch (error) {
+    // Another test file registered it first.
+    const again = await lambda.send(new GetFunctionCommand({ FunctionName: ROTATION_FUNCTION_NAME }));
+    if (again.Configuration?.FunctionArn) return again.Configuration.FunctionArn;
+    throw error;
+  }
+}
