@@ -12,6 +12,7 @@ const functionsDir = join(root, 'functions');
 const outRoot = join(root, 'dist');
 
 export function functionNames() {
+  if (!existsSync(functionsDir)) return [];
   return readdirSync(functionsDir, { withFileTypes: true })
     .filter((entry) => entry.isDirectory() && existsSync(join(functionsDir, entry.name, 'index.ts')))
     .map((entry) => entry.name)

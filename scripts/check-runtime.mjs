@@ -4,7 +4,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 
 const running = Number(process.versions.node.split('.')[0]);
-const pinned = Number(JSON.parse(readFileSync('package.json', 'utf8')).devDependencies.node.replace(/^\D*/, '').split('.')[0]);
+const pinned = Number(
+  JSON.parse(readFileSync('package.json', 'utf8')).devDependencies.node.replace(/^\D*/, '').split('.')[0],
+);
 let expected = pinned;
 if (existsSync('template.yaml')) {
   const match = readFileSync('template.yaml', 'utf8').match(/Runtime:\s*nodejs(\d+)\.x/);
