@@ -37,3 +37,29 @@ export function secretIdOf(input: unknown): string | undefined {
   }
   return undefined;
 }
+
+/**
+ * Not from Secrets Manager: the emergency-rotate function sends this to a rotation function after
+ * an emergency rotation, so the rotator that knows the target makes the previous credential stop
+ * working now.
+ */
+const RevokeEventSchema = z.object({
+  Action: z.literal('revokePrevious'),
+  SecretId: z.string().check(z.minLength(1)),
+  Reason: z.string().check(z.minLength(1), z.maxLength(500)),
+});
+export type RevokeEvent = z.infer<typeof RevokeEventSchema>;
+
+export function isRevokeEvent(input: unknown): boolean {
+  return input !== null && typeof input === 'object' && 'Action' in input;
+}
+
+export function parseRevokeEvent(input: unknown): RevokeEvent {
+  const result = RevokeEventSchema.safeParse(input);
+  if (!result.success) {
+    throw new InvalidEventError(
+      `invalid revoke event: ${describeIssues(result.error.issues, input).join('; ')}`,
+    );
+  }
+  return result.data;
+}

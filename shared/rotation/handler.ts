@@ -4,7 +4,7 @@ import middy from '@middy/core';
 import { logger } from '../observability/logger';
 import { metrics } from '../observability/metrics';
 import type { Rotator } from './rotator';
-import { runRotationStep } from './run-step';
+import { runRotationInvocation } from './run-step';
 
 /**
  * The Lambda handler for a rotator: the core's step runner inside middy, with Powertools adding the
@@ -14,5 +14,5 @@ export function createRotationHandler<S>(rotator: Rotator<S>) {
   return middy()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(logMetrics(metrics, { captureColdStartMetric: true }))
-    .handler((event: unknown) => runRotationStep(rotator, event));
+    .handler((event: unknown) => runRotationInvocation(rotator, event));
 }
