@@ -29,8 +29,6 @@ export async function buildAll({ quiet = false } = {}) {
         outfile: join(outRoot, name, 'index.mjs'),
         bundle: true,
         minify: true,
-        // Error classes are named in logs, alerts and the runtime's errorType: keep their names.
-        keepNames: true,
         platform: 'node',
         target: 'node24',
         format: 'esm',

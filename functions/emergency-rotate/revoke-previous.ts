@@ -11,7 +11,9 @@ const FunctionErrorSchema = z.object({
   errorMessage: z.optional(z.string()),
 });
 
-export class RevokeFailedError extends RotationError {}
+export class RevokeFailedError extends RotationError {
+  override readonly name: string = 'RevokeFailedError';
+}
 
 /**
  * Ask the secret's own rotation function to revoke the previous credential: it alone knows the

@@ -2,8 +2,12 @@ import { describeSecret, hasStage } from '../../shared/secrets/describe';
 import { Stage } from '../../shared/secrets/stages';
 import { RotationError } from '../../shared/rotation/errors';
 
-export class RotationTimeoutError extends RotationError {}
-export class RotationAbandonedError extends RotationError {}
+export class RotationTimeoutError extends RotationError {
+  override readonly name: string = 'RotationTimeoutError';
+}
+export class RotationAbandonedError extends RotationError {
+  override readonly name: string = 'RotationAbandonedError';
+}
 
 export interface WaitOptions {
   timeoutMs: number;

@@ -45,7 +45,9 @@ export async function audited(
   try {
     const { outcome, detail } = await body(audit);
     const durationMs = elapsed(started);
-    logger.info(`${audit.step} ${outcome}`, { audit: { ...auditFields(audit), outcome, detail, durationMs } });
+    logger.info(`${audit.step} ${outcome}`, {
+      audit: { ...auditFields(audit), outcome, detail, durationMs },
+    });
     recordStep(kind, audit.step, true, durationMs);
     return {
       secretArn: audit.secretArn ?? '',
