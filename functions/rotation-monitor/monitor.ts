@@ -1,6 +1,5 @@
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { publishNotice } from '../../shared/observability/alerts';
-import { metrics } from '../../shared/observability/metrics';
 import { audited } from '../../shared/rotation/audited';
 import { type Assessment, assess, type MonitorThresholds } from './assess';
 import { listSuiteSecrets, type InventoryOptions } from './inventory';
@@ -25,20 +24,30 @@ export interface MonitorSummary {
   secrets: Assessment[];
 }
 
-/** One metric line per secret (dimension SecretName), so each has its own graph and alarm. */
-function emitPerSecret(assessment: Assessment): void {
-  const perSecret = new Metrics({
+/**
+ * Publish one EMF line with exactly these dimensions (besides `service`): per secret (SecretName),
+ * or suite-wide (none) for the alarms, which match on the exact dimension set.
+ */
+function publishMetrics(dimensions: Record<string, string>, values: Record<string, number>): void {
+  const line = new Metrics({
     namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'SecretRotation',
     serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'rotation-monitor',
-    defaultDimensions: { SecretName: assessment.name },
+    defaultDimensions: dimensions,
   });
-  perSecret.addMetric('RotationOverdue', MetricUnit.Count, assessment.overdue ? 1 : 0);
-  perSecret.addMetric('RotationStuck', MetricUnit.Count, assessment.stuck ? 1 : 0);
-  perSecret.addMetric('RotationDisabled', MetricUnit.Count, assessment.disabled ? 1 : 0);
-  if (assessment.hoursSinceRotation >= 0) {
-    perSecret.addMetric('HoursSinceRotation', MetricUnit.Count, assessment.hoursSinceRotation);
-  }
-  perSecret.publishStoredMetrics();
+  for (const [name, value] of Object.entries(values)) line.addMetric(name, MetricUnit.Count, value);
+  line.publishStoredMetrics();
+}
+
+function emitPerSecret(assessment: Assessment): void {
+  publishMetrics(
+    { SecretName: assessment.name },
+    {
+      RotationOverdue: assessment.overdue ? 1 : 0,
+      RotationStuck: assessment.stuck ? 1 : 0,
+      RotationDisabled: assessment.disabled ? 1 : 0,
+      ...(assessment.hoursSinceRotation >= 0 ? { HoursSinceRotation: assessment.hoursSinceRotation } : {}),
+    },
+  );
 }
 
 /**
@@ -62,10 +71,15 @@ export async function runMonitor(
       secrets: assessments,
     };
     assessments.forEach(emitPerSecret);
-    metrics.addMetric('MonitoredSecrets', MetricUnit.Count, summary.checked);
-    metrics.addMetric('OverdueSecrets', MetricUnit.Count, summary.overdue.length);
-    metrics.addMetric('StuckSecrets', MetricUnit.Count, summary.stuck.length);
-    metrics.addMetric('DisabledSecrets', MetricUnit.Count, summary.disabled.length);
+    publishMetrics(
+      {},
+      {
+        MonitoredSecrets: summary.checked,
+        OverdueSecrets: summary.overdue.length,
+        StuckSecrets: summary.stuck.length,
+        DisabledSecrets: summary.disabled.length,
+      },
+    );
     Object.assign(audit, {
       checked: summary.checked,
       overdue: summary.overdue.length,

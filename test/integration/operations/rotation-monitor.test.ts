@@ -81,7 +81,10 @@ describe('rotation-monitor', () => {
         RotationStuck: 0,
         RotationDisabled: 0,
       });
-      expect(emf.find((line) => 'OverdueSecrets' in line)).toMatchObject({
+      // The alarms match on the exact dimension set: suite-wide totals carry `service` only.
+      const totals = emf.find((line) => 'OverdueSecrets' in line);
+      expect(JSON.stringify(totals?._aws)).toContain('"Dimensions":[["service"]]');
+      expect(totals).toMatchObject({
         MonitoredSecrets: 4,
         OverdueSecrets: 1,
         StuckSecrets: 1,
