@@ -187,6 +187,7 @@ function removePendingAction(ctx: Ctx): string {
   return (
     'Remove the stuck pending version so the next rotation mints a fresh token: aws secretsmanager ' +
     `update-secret-version-stage --secret-id '${ctx.secretName}' --version-stage AWSPENDING ` +
-    `--remove-from-version-id ${ctx.token} ; then rotate the secret (aws secretsmanager rotate-secret).`
+    `--remove-from-version-id ${ctx.token} ; then rotate the secret (aws secretsmanager rotate-secret). ` +
+    'The emergency-rotate function does both.'
   );
 }

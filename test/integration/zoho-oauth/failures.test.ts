@@ -1,10 +1,9 @@
 import { PutSecretValueCommand, UpdateSecretVersionStageCommand } from '@aws-sdk/client-secrets-manager';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { LambdaInvokeError, LocalLambda } from '../../../scripts/lib/local-lambda';
-import { startAlertListener, type AlertListener } from '../../support/alert-listener';
-import { waitFor } from '../../support/ports';
 import { type RotationEventShape, RotationDriver } from '../../support/rotation-driver';
 import { SecretsAdmin } from '../../support/secrets-admin';
+import { startSnsListener } from '../../support/sns-listener';
 import { callCrm, createZohoTenant, mintDirectly, type ZohoTenant } from '../../support/zoho-tenant';
 import { startZohoServer, type ZohoServer } from '../../support/zoho-server';
 
@@ -24,14 +23,14 @@ const admin = new SecretsAdmin();
 const driver = new RotationDriver({ attemptsPerStep: 1 });
 let zoho: ZohoServer;
 let lambda: LocalLambda;
-let alerts: AlertListener;
+let alerts: Awaited<ReturnType<typeof startSnsListener>>;
 /** Every token and client secret this file handles: none may appear in any output. */
 const secretsSeen = new Set<string>();
 const invoke = (event: RotationEventShape) => lambda.invoke(event);
 
 beforeAll(async () => {
   zoho = await startZohoServer();
-  alerts = await startAlertListener();
+  alerts = await startSnsListener(`zoho-alerts-${Date.now()}`);
   lambda = await LocalLambda.start('zoho-oauth', { env: { ALERT_TOPIC_ARN: alerts.topicArn } });
 });
 afterAll(async () => {
@@ -311,10 +310,11 @@ describe('zoho-oauth failures (built bundle, moto, local Zoho)', () => {
       Step: 'createSecret',
     });
 
-    await waitFor('the invalid_code alert', async () =>
-      alerts.deliveries().some((d) => d.Message.includes(bad.secretId)),
-    );
-    const invalidCode = alerts.deliveries().find((d) => d.Message.includes(bad.secretId));
+    const deadline = Date.now() + 10_000;
+    while (!alerts.messages.some((m) => m.Message.includes(bad.secretId)) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const invalidCode = alerts.messages.find((m) => m.Message.includes(bad.secretId));
     expect(JSON.parse(invalidCode?.Message ?? '{}')).toMatchObject({
       type: 'rotation-failure',
       kind: 'zoho-oauth',
@@ -328,10 +328,10 @@ describe('zoho-oauth failures (built bundle, moto, local Zoho)', () => {
       lambda.output(),
       error.message,
       error.trace,
-      ...alerts.deliveries().map((d) => `${d.Subject ?? ''}\n${d.Message}`),
+      ...alerts.messages.map((m) => `${m.Subject ?? ''}\n${m.Message}`),
     ].join('\n');
     expect(everything).toContain('"outcome":"succeeded"');
-    expect(alerts.deliveries().length).toBeGreaterThanOrEqual(1);
+    expect(alerts.messages.length).toBeGreaterThanOrEqual(1);
     expect(secretsSeen.size).toBeGreaterThanOrEqual(5);
     const leaked = [...secretsSeen].filter((secret) => everything.includes(secret));
     expect(leaked).toEqual([]);
