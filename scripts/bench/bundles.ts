@@ -19,7 +19,10 @@ export interface BundleFigures {
 
 function timeProcess(args: string[]): number {
   const started = performance.now();
-  const result = spawnSync(process.execPath, args, { stdio: 'ignore', env: { ...process.env, AWS_REGION: 'us-east-1' } });
+  const result = spawnSync(process.execPath, args, {
+    stdio: 'ignore',
+    env: { ...process.env, AWS_REGION: 'us-east-1' },
+  });
   if (result.status !== 0) throw new Error(`node ${args.join(' ')} exited with ${result.status}`);
   return performance.now() - started;
 }
@@ -34,7 +37,11 @@ export function measureBundles(runs: number): { nodeStartMs: number; bundles: Bu
   const bundles = functionNames().map((name) => {
     const file = bundlePath(name);
     const bytes = readFileSync(file);
-    const importIt = ['--input-type=module', '-e', `await import(${JSON.stringify(pathToFileURL(file).href)})`];
+    const importIt = [
+      '--input-type=module',
+      '-e',
+      `await import(${JSON.stringify(pathToFileURL(file).href)})`,
+    ];
     const times = Array.from({ length: runs }, () => timeProcess(importIt));
     return {
       function: name,

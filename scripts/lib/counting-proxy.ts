@@ -45,7 +45,8 @@ export async function startCountingProxy(upstream: string): Promise<CountingProx
   return {
     endpoint: `http://127.0.0.1:${port}`,
     counts,
-    total: (prefix = '') => [...counts].filter(([op]) => op.startsWith(prefix)).reduce((sum, [, n]) => sum + n, 0),
+    total: (prefix = '') =>
+      [...counts].filter(([op]) => op.startsWith(prefix)).reduce((sum, [, n]) => sum + n, 0),
     reset: () => counts.clear(),
     stop: () =>
       new Promise((resolve) => {

@@ -1,1 +1,0 @@
-export default {}; export const lookup=()=>false; export const contentType=()=>false; export const extension=()=>false; export const charset=()=>false; export const types={}; export const extensions={};
