@@ -112,3 +112,14 @@ export async function promoteToCurrent(
     }),
   );
 }
+
+/** Take a staging label off one version (a stale AWSPENDING, a revoked AWSPREVIOUS). */
+export async function removeStage(secretArn: string, stage: Stage, versionId: string): Promise<void> {
+  await secretsManager().send(
+    new UpdateSecretVersionStageCommand({
+      SecretId: secretArn,
+      VersionStage: stage,
+      RemoveFromVersionId: versionId,
+    }),
+  );
+}
