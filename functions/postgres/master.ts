@@ -4,11 +4,25 @@ import type { Login } from './connection';
 import {
   DEFAULT_DATABASE,
   type Endpoint,
+  type MasterSecret,
   parseMasterSecret,
   portOf,
   type PostgresSecret,
   tlsOf,
 } from './secret';
+
+function parseMaster(raw: unknown, arn: string): MasterSecret {
+  try {
+    return parseMasterSecret(raw);
+  } catch (error) {
+    if (error instanceof SecretFormatError) {
+      throw new SecretFormatError(`the master secret ${arn} is ${error.message}`, error.problems, {
+        action: 'Fix the master secret: it needs at least username and password.',
+      });
+    }
+    throw error;
+  }
+}
 
 export interface MasterAccess {
   endpoint: Endpoint;
@@ -28,18 +42,7 @@ export async function masterAccess(
 ): Promise<MasterAccess> {
   const arn = secret.masterarn;
   if (!arn) throw new RotationError('the secret has no masterarn: not an alternating-users secret');
-  const raw = await ctx.readOtherSecret(arn, 'master secret');
-  let master;
-  try {
-    master = parseMasterSecret(raw);
-  } catch (error) {
-    if (error instanceof SecretFormatError) {
-      throw new SecretFormatError(`the master secret ${arn} is ${error.message}`, error.problems, {
-        action: 'Fix the master secret: it needs at least username and password.',
-      });
-    }
-    throw error;
-  }
+  const master = parseMaster(await ctx.readOtherSecret(arn, 'master secret'), arn);
   if (master.host !== undefined && master.host !== secret.host) {
     throw new SecretFormatError(
       `the master secret ${arn} is for host ${master.host}, but the application secret is for ${secret.host}`,

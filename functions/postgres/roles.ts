@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { escapeIdentifier, escapeLiteral } from 'pg';
 import { scramSha256Verifier } from '../../shared/credentials/scram';
 import {
@@ -35,9 +36,13 @@ export function newPassword(): string {
   }
 }
 
-/** A verifier for a random password nobody will ever know: the role can no longer log in with any old one. */
+/**
+ * A verifier for a random password nobody will ever know (384 bits, never stored): the role can no
+ * longer log in with any password it had. Independent of the password policy, which is for
+ * passwords people and clients use.
+ */
 export function unknowableVerifier(): string {
-  return verifierFor(generatePassword({ ...passwordPolicyFromEnv(), length: 64 }));
+  return verifierFor(randomBytes(48).toString('base64'));
 }
 
 export function setPasswordSql(role: string, verifier: string): string {

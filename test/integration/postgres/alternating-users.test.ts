@@ -112,6 +112,11 @@ describe('alternating-users PostgreSQL rotation', () => {
         await c.query(`CREATE INDEX ON ${table} (id)`);
       });
     }
+    // A pooler's DISCARD ALL (or RESET ALL) goes back to the role default, not to the clone itself.
+    await asApp(clone, async (c) => {
+      await c.query('DISCARD ALL');
+      expect((await c.query('SELECT current_user AS u')).rows).toEqual([{ u: fixture.username }]);
+    });
     const owners = await cluster.query<{ tablename: string; tableowner: string }>(
       'SELECT tablename, tableowner FROM pg_tables WHERE schemaname = $1 ORDER BY tablename',
       [fixture.username],
@@ -226,6 +231,22 @@ describe('alternating-users PostgreSQL rotation', () => {
     await driver.runSteps(fixture.secretId, second, invoke);
     expect(await valueAt(fixture.secretId, 'AWSCURRENT')).toEqual(pending);
     expect(await login(current)).toBe(true);
+  });
+
+  it('testSecret refuses a clone whose sessions do not act as the original, before AWSCURRENT moves', async () => {
+    const fixture = await alternating();
+    const token = await driver.startRotation(fixture.secretId);
+    await driver.runSteps(fixture.secretId, token, invoke, ['createSecret', 'setSecret']);
+    await cluster.query(`ALTER ROLE ${fixture.username}_clone RESET role`);
+    const failure = (await driver
+      .runSteps(fixture.secretId, token, invoke, ['testSecret'])
+      .catch((e: unknown) => e)) as RotationFailedError;
+    expect((failure.lastError as LambdaInvokeError).errorType).toBe('RoleStateError');
+    expect((failure.lastError as Error).message).toContain(`do not act as "${fixture.username}"`);
+    expect((await valueAt(fixture.secretId, 'AWSCURRENT')).username).toBe(fixture.username);
+    // The service retries the rotation from setSecret, which repairs the clone.
+    await driver.runSteps(fixture.secretId, token, invoke, ['setSecret', 'testSecret', 'finishSecret']);
+    expect((await valueAt(fixture.secretId, 'AWSCURRENT')).username).toBe(`${fixture.username}_clone`);
   });
 
   it('quotes role names with capitals, a hyphen and quote characters, for the clone too', async () => {
