@@ -1,0 +1,139 @@
+import { randomBytes } from 'node:crypto';
+import { escapeIdentifier, escapeLiteral } from 'pg';
+import { scramSha256Verifier } from '../../shared/credentials/scram';
+import {
+  generatePassword,
+  passwordPolicyFromEnv,
+  PasswordPolicyError,
+} from '../../shared/credentials/password';
+import { rememberSecret } from '../../shared/observability/redaction';
+import { PermissionDeniedError, RotationError, TargetUnreachableError } from '../../shared/rotation/errors';
+import type { Connection } from './connection';
+import { ConfigurationError } from './errors';
+
+/**
+ * The SCRAM-SHA-256 verifier PostgreSQL will store for `password`. CREATE/ALTER ROLE store a
+ * verifier as is, so the plaintext never travels to the server or lands in its statement log.
+ * The verifier is remembered for scrubbing: it is not the password, but it is brute-forceable.
+ */
+export function verifierFor(password: string): string {
+  const verifier = scramSha256Verifier(password);
+  rememberSecret(verifier);
+  return verifier;
+}
+
+/** A fresh password under the policy in the environment (PASSWORD_LENGTH, EXCLUDE_*...). */
+export function newPassword(): string {
+  try {
+    return generatePassword(passwordPolicyFromEnv());
+  } catch (error) {
+    if (error instanceof PasswordPolicyError) {
+      throw new ConfigurationError(`the password policy is invalid: ${error.message}`, {
+        action: 'Fix PASSWORD_LENGTH / EXCLUDE_* in the function environment.',
+      });
+    }
+    throw error;
+  }
+}
+
+/**
+ * A verifier for a random password nobody will ever know (384 bits, never stored): the role can no
+ * longer log in with any password it had. Independent of the password policy, which is for
+ * passwords people and clients use.
+ */
+export function unknowableVerifier(): string {
+  return verifierFor(randomBytes(48).toString('base64'));
+}
+
+export function setPasswordSql(role: string, verifier: string): string {
+  return `ALTER ROLE ${escapeIdentifier(role)} WITH PASSWORD ${escapeLiteral(verifier)}`;
+}
+
+export interface RoleFacts {
+  oid: number;
+  name: string;
+  superuser: boolean;
+  canLogin: boolean;
+}
+
+/** The roles among `names` that exist, by name. */
+export async function roleFacts(connection: Connection, names: string[]): Promise<Map<string, RoleFacts>> {
+  const result = await connection.query<{
+    oid: number;
+    rolname: string;
+    rolsuper: boolean;
+    rolcanlogin: boolean;
+  }>(
+    'SELECT oid::int AS oid, rolname, rolsuper, rolcanlogin FROM pg_catalog.pg_roles WHERE rolname = ANY($1::text[])',
+    [names],
+  );
+  return new Map(
+    result.rows.map((row) => [
+      row.rolname,
+      { oid: row.oid, name: row.rolname, superuser: row.rolsuper, canLogin: row.rolcanlogin },
+    ]),
+  );
+}
+
+/**
+ * Terminate the sessions a role has open, one by one, so a permission refusal for one does not stop
+ * the others. Returns how many ended and how many we were not allowed to end.
+ */
+export async function terminateSessions(
+  connection: Connection,
+  role: string,
+): Promise<{ terminated: number; refused: number }> {
+  const sessions = await connection.query<{ pid: number }>(
+    'SELECT pid FROM pg_catalog.pg_stat_activity WHERE usename = $1 AND pid <> pg_catalog.pg_backend_pid()',
+    [role],
+  );
+  let terminated = 0;
+  let refused = 0;
+  for (const { pid } of sessions.rows) {
+    try {
+      const ended = await connection.query<{ ended: boolean }>(
+        'SELECT pg_catalog.pg_terminate_backend($1) AS ended',
+        [pid],
+      );
+      if (ended.rows[0]?.ended) terminated++;
+    } catch (error) {
+      if ((error as { code?: string }).code !== '42501') throw error;
+      refused++;
+    }
+  }
+  return { terminated, refused };
+}
+
+/**
+ * Name the failures of the statements rotation runs (ALTER/CREATE ROLE, GRANT) that an operator can
+ * act on; anything else propagates for Secrets Manager to retry.
+ */
+export function classifyStatementError(error: unknown, actor: string, what: string): unknown {
+  const code = (error as { code?: unknown } | null)?.code;
+  switch (code) {
+    case '42501':
+      return new PermissionDeniedError(`${actor} is not allowed to ${what}`, {
+        action:
+          'Give the admin role CREATEROLE (PostgreSQL 16+: also ADMIN OPTION on the application role); RDS master users have both.',
+      });
+    case '57014':
+    case '55P03':
+      return new TargetUnreachableError(
+        `${what} did not finish in time (SQLSTATE ${code}): a lock or a slow server`,
+        {
+          action:
+            'Retry; if it persists, look for long transactions holding locks on pg_authid, or raise PG_STATEMENT_TIMEOUT_MS.',
+        },
+      );
+    case '42710':
+    case '40001':
+    case '40P01':
+      return new RotationError(
+        `${what} collided with a concurrent change (SQLSTATE ${code}); the retry will converge`,
+        {
+          retryable: true,
+        },
+      );
+  }
+  return error;
+}
