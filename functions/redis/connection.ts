@@ -69,6 +69,7 @@ export async function openSession(
   const failure = (error: unknown) =>
     redisFailure(error, {
       ...context,
+      tls: transport.tls,
       node,
       doing: 'connecting and authenticating',
       timeoutMs: settings.connectTimeoutMs,
@@ -101,7 +102,8 @@ export async function openSession(
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(
-      () => reject(new ConnectDeadlineError('connect deadline passed')),
+      // ioredis says 'connecting' until the TCP (and TLS) connection is up, 'connect' while authenticating.
+      () => reject(new ConnectDeadlineError(client.status === 'connecting' ? 'handshake' : 'authentication')),
       settings.connectTimeoutMs,
     );
   });

@@ -20,12 +20,19 @@ export interface FailureContext {
   rejectedAction?: string;
   /** What to do when the credential may not run the command (NOPERM). */
   deniedAction?: string;
+  /** Whether the connection uses TLS, for hints about a TLS/plain mismatch. */
+  tls?: boolean;
 }
 
 /** Our own deadline on connect + TLS + authentication, for servers that accept and never answer. */
 export class ConnectDeadlineError extends Error {
   override readonly name: string = 'ConnectDeadlineError';
   readonly code = 'ETIMEDOUT';
+
+  /** 'handshake': the TCP/TLS connection never completed; 'authentication': HELLO got no answer. */
+  constructor(readonly phase: 'handshake' | 'authentication') {
+    super(`connect deadline passed during ${phase}`);
+  }
 }
 
 const TLS_VERIFY_CODES = new Set([
@@ -90,7 +97,7 @@ export function redisFailure(error: unknown, context: FailureContext): RotationE
   }
   if (replyCode === 'NOPERM') {
     return new PermissionDeniedError(
-      `${context.who} may not run what ${context.doing} needs on ${where} (NOPERM: ${firstLine(message)})`,
+      `${context.who} lacks permission on ${where} while ${context.doing} (${firstLine(message)})`,
       { action: context.deniedAction },
     );
   }
@@ -99,6 +106,16 @@ export function redisFailure(error: unknown, context: FailureContext): RotationE
       action:
         'Set REDIS_CA_BUNDLE to a PEM file with the CA that signed the server certificate, and make sure `host` is a name or address the certificate lists.',
     });
+  }
+  if (error instanceof ConnectDeadlineError && error.phase === 'handshake' && context.tls) {
+    // A plain Redis port reads a TLS ClientHello as an unfinished inline command and never answers.
+    return new TargetUnreachableError(
+      `${where} did not complete the TLS handshake within ${context.timeoutMs} ms while ${context.doing}: is TLS enabled on this port?`,
+      {
+        action:
+          'If the server has no TLS, set `tls: false` in the secret; otherwise check that the node is up and reachable.',
+      },
+    );
   }
   if (code === 'ETIMEDOUT' || message === 'Command timed out') {
     return new TargetUnreachableError(
@@ -112,19 +129,24 @@ export function redisFailure(error: unknown, context: FailureContext): RotationE
       { action: 'If the server has no TLS, set `tls: false` in the secret; otherwise check the port.' },
     );
   }
+  // A TLS-only port drops a plain client at once: say so, it is the likely cause.
+  const plainHint = context.tls === false ? ': if the server requires TLS, `tls: false` is wrong' : '';
   if (code && code in NETWORK_CODES) {
-    return new TargetUnreachableError(`${where} ${NETWORK_CODES[code]} while ${context.doing} (${code})`, {
-      action: 'Check that the node is up and reachable from the function (VPC, security group, port).',
-    });
+    const hint = code === 'ECONNRESET' || code === 'EPIPE' ? plainHint : '';
+    return new TargetUnreachableError(
+      `${where} ${NETWORK_CODES[code]} while ${context.doing} (${code})${hint}`,
+      {
+        action: 'Check that the node is up and reachable from the function (VPC, security group, port).',
+      },
+    );
   }
   if (
     message === 'Connection is closed.' ||
     (error as { name?: unknown } | null)?.name === 'MaxRetriesPerRequestError'
   ) {
-    return new TargetUnreachableError(
-      `${where} closed the connection while ${context.doing}: if the server requires TLS, \`tls: false\` is wrong`,
-      { action: 'Check the node, its port and whether it expects TLS.' },
-    );
+    return new TargetUnreachableError(`${where} closed the connection while ${context.doing}${plainHint}`, {
+      action: 'Check the node, its port and whether it expects TLS.',
+    });
   }
   if (replyCode && TRANSIENT_REPLIES.has(replyCode)) {
     return new TargetError(`${where} cannot serve right now (${replyCode}) while ${context.doing}`, {

@@ -31,6 +31,8 @@ export interface StartRedisOptions {
   replicaOf?: RedisServer;
   /** Extra users besides `admin` (and `default`, which is off unless given here). */
   users?: RedisUserSpec[];
+  /** A port to listen on (a node coming back where a secret expects it); default a free one. */
+  port?: number;
 }
 
 /** A throwaway redis-server on a free loopback port, with real ACL users and passwords. */
@@ -91,7 +93,7 @@ const ADMIN_RULES = '~* &* +@all';
 export async function startRedis(options: StartRedisOptions = {}): Promise<RedisServer> {
   if (!hasCommand('redis-server')) throw new Error(REDIS_INSTALL_HINT);
   const dir = mkdtempSync(join(tmpdir(), 'rotation-redis-'));
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const admin: RedisUserSpec = options.replicaOf
     ? (options.replicaOf.users[0] as RedisUserSpec)
     : { username: 'admin', password: testPassword('admin'), rules: ADMIN_RULES };
@@ -102,7 +104,19 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<Redis
 
   const useAclFile = options.aclFile ?? true;
   const aclFilePath = useAclFile ? join(dir, 'users.acl') : undefined;
-  const args = ['--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir];
+  // No disk, and replicas sync at once (Redis 7 waits 5 s by default to batch diskless syncs).
+  const args = [
+    '--bind',
+    '127.0.0.1',
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+    '--dir',
+    dir,
+    '--repl-diskless-sync-delay',
+    '0',
+  ];
   if (aclFilePath) {
     writeFileSync(aclFilePath, lines.map((line) => `user ${line}\n`).join(''));
     args.push('--aclfile', aclFilePath);
