@@ -133,3 +133,15 @@ export async function startRedisRotationFixture(
 async function stopAll(servers: readonly RedisServer[]): Promise<void> {
   await Promise.all(servers.map((server) => server.stop()));
 }
+
+/** Every password held by any staged version of these secrets: what a no-leak check searches for. */
+export async function passwordsOf(secrets: SecretsAdmin, secretIds: readonly string[]): Promise<string[]> {
+  const found = new Set<string>();
+  for (const secretId of secretIds) {
+    for (const stage of ['AWSCURRENT', 'AWSPREVIOUS', 'AWSPENDING']) {
+      const value = await secrets.valueAt<{ password?: unknown }>(secretId, stage);
+      if (typeof value?.password === 'string') found.add(value.password);
+    }
+  }
+  return [...found];
+}

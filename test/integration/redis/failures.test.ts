@@ -109,6 +109,24 @@ describe('bad secrets', () => {
 });
 
 describe('bad admin credentials', () => {
+  it('needs no more than ACL GETUSER, SETUSER and SAVE from the admin user', async () => {
+    const rotatorAdmin = { username: 'rotator', password: testPassword('rotator') };
+    seenPasswords.add(rotatorAdmin.password);
+    await server.createUser({
+      ...rotatorAdmin,
+      rules: 'resetchannels -@all +acl|getuser +acl|setuser +acl|save',
+    });
+    const minimal = await secrets.create(secrets.uniqueName('redis', 'admin'), rotatorAdmin);
+    const { secretId, user } = await userSecret({ adminarn: minimal });
+    await driver.rotate(secretId, invoke);
+    const current = (await secrets.valueAt<RedisSecretValue>(secretId, 'AWSCURRENT')) as RedisSecretValue;
+    seenPasswords.add(current.password);
+    expect(await server.passwordHashes(user.username)).toEqual(
+      [sha256Hex(current.password), sha256Hex(user.password)].sort(),
+    );
+    expect(readFileSync(server.aclFilePath as string, 'utf8')).toContain(`#${sha256Hex(current.password)}`);
+  });
+
   it('reports a wrong admin password as CredentialRejectedError naming the admin secret', async () => {
     const wrongAdmin = await secrets.create(secrets.uniqueName('redis', 'admin'), {
       username: 'admin',

@@ -5,6 +5,7 @@ import { freePort } from '../../support/ports';
 import { type RedisServer, sha256Hex, startRedis } from '../../support/redis';
 import {
   createAdminSecret,
+  passwordsOf,
   createRedisUser,
   type RedisSecretValue,
   redisSecretValue,
@@ -18,6 +19,9 @@ import { SecretsAdmin } from '../../support/secrets-admin';
  */
 const CONNECT_TIMEOUT_MS = 800;
 const secrets = new SecretsAdmin();
+/** Every secret this file rotates: the final no-leak check reads all their passwords. */
+const createdSecrets: string[] = [];
+
 const driver = new RotationDriver();
 /** One attempt per step: the failure tests look at the first error, not the service's retries. */
 const once = new RotationDriver({ attemptsPerStep: 1 });
@@ -51,7 +55,9 @@ const invoke = (event: unknown) => lambda.invoke(event);
 async function secretFor(nodes: string[]): Promise<{ secretId: string; username: string; password: string }> {
   const user = await createRedisUser([primary, replica]);
   const value = { ...redisSecretValue(primary, user, { adminarn: adminSecretId }), nodes };
-  return { secretId: await secrets.create(secrets.uniqueName('redis', 'password'), value), ...user };
+  const secretId = await secrets.create(secrets.uniqueName('redis', 'password'), value);
+  createdSecrets.push(secretId);
+  return { secretId, ...user };
 }
 
 function stepError(error: unknown): LambdaInvokeError {
@@ -149,5 +155,14 @@ describe('nodes', () => {
     expect(finish.errorType).toBe('TargetError');
     expect(finish.message).toContain('does not hold the pending password');
     expect(await replica.passwordHashes(user.username)).toEqual([sha256Hex(user.password)]);
+  });
+
+  it('never prints a password of any secret used here (checked last)', async () => {
+    const passwords = await passwordsOf(secrets, createdSecrets);
+    expect(passwords.length).toBeGreaterThan(5);
+    const output = lambda.output();
+    for (const password of [...passwords, ...[primary, replica].map((s) => s.adminCreds.password)]) {
+      expect(output).not.toContain(password);
+    }
   });
 });

@@ -4,6 +4,7 @@ import { type LambdaInvokeError, LocalLambda } from '../../../scripts/lib/local-
 import { type RedisServer, sha256Hex, startRedis } from '../../support/redis';
 import {
   createAdminSecret,
+  passwordsOf,
   createRedisUser,
   type RedisSecretValue,
   redisSecretValue,
@@ -17,6 +18,9 @@ import { createTestPki, type TestPki } from '../../support/tls';
  * "accept anything". `tls: false` is the only way to talk plain Redis.
  */
 const secrets = new SecretsAdmin();
+/** Every secret this file rotates: the final no-leak check reads all their passwords. */
+const createdSecrets: string[] = [];
+
 const driver = new RotationDriver();
 const once = new RotationDriver({ attemptsPerStep: 1 });
 
@@ -55,6 +59,7 @@ async function secretOn(server: RedisServer, tls?: boolean) {
     ...value,
     ...(tls === undefined ? {} : { tls }),
   });
+  createdSecrets.push(secretId);
   return { secretId, user };
 }
 
@@ -85,6 +90,7 @@ describe('TLS', () => {
       ...current,
       host: 'localhost',
     });
+    createdSecrets.push(byName);
     await driver.rotate(byName, (e) => trusting.invoke(e));
     expect(await tlsServer.accepts((await secrets.valueAt(byName, 'AWSCURRENT')) as RedisSecretValue)).toBe(
       true,
@@ -123,5 +129,14 @@ describe('TLS', () => {
     expect(error.message).toContain(
       `Redis node ${plainServer.address} did not complete the TLS handshake within 1000 ms`,
     );
+  });
+
+  it('never prints a password of any secret used here (checked last)', async () => {
+    const passwords = await passwordsOf(secrets, createdSecrets);
+    expect(passwords.length).toBeGreaterThan(5);
+    const output = lambdas.map((lambda) => lambda.output()).join('\n');
+    for (const password of [...passwords, ...[tlsServer, plainServer].map((s) => s.adminCreds.password)]) {
+      expect(output).not.toContain(password);
+    }
   });
 });

@@ -98,5 +98,9 @@ describe('zero downtime', () => {
     expect(await server.accepts(twoAgo as RedisSecretValue)).toBe(false);
     expect(await server.accepts(previous as RedisSecretValue)).toBe(true);
     expect(await server.accepts(current as RedisSecretValue)).toBe(true);
+
+    // None of the 21 passwords, nor the admin's, appears in anything the function printed.
+    const output = lambda.output();
+    for (const password of [...passwords, server.adminCreds.password]) expect(output).not.toContain(password);
   });
 });
