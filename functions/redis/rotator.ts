@@ -27,8 +27,9 @@ async function onEveryNode(
   change: (session: RedisSession) => Promise<void>,
 ): Promise<void> {
   const transport = transportFor(secret);
+  const nodes = nodesOf(secret);
   const persistence: Record<Persistence, string[]> = { 'acl-file': [], 'memory-only': [] };
-  for (const node of nodesOf(secret)) {
+  for (const node of nodes) {
     await asActor(node, actor, transport, async (session) => {
       await change(session);
       persistence[await persistAcl(session)].push(node.address);
@@ -37,9 +38,7 @@ async function onEveryNode(
   ctx.annotate({
     user: secret.username,
     actor: secret.adminarn ? 'admin' : 'self',
-    nodes: nodesOf(secret)
-      .map((node) => node.address)
-      .join(','),
+    nodes: nodes.map((node) => node.address).join(','),
     ...(persistence['acl-file'].length ? { aclSaved: persistence['acl-file'].join(',') } : {}),
     ...(persistence['memory-only'].length ? { aclInMemoryOnly: persistence['memory-only'].join(',') } : {}),
   });
