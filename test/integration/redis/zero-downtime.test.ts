@@ -17,7 +17,7 @@ const ROTATIONS = 20;
 /** The client's cache TTL, and the gap between rotations: longer than the TTL, as in production
  * (rotations days apart, caches minutes), so no client can hold a value two rotations old. */
 const TTL_MS = 100;
-const GAP_MS = 250;
+const GAP_MS = 350;
 
 const secrets = new SecretsAdmin();
 let fixture: RedisRotationFixture;
