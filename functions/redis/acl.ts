@@ -1,0 +1,80 @@
+import { createHash } from 'node:crypto';
+import * as z from 'zod/mini';
+import { rememberSecret } from '../../shared/observability/redaction';
+import { TargetError } from '../../shared/rotation/errors';
+import type { RedisSession } from './connection';
+import { nodeLabel } from './failures';
+
+/**
+ * Passwords travel to Redis only as SHA-256 hashes (`#<hex>` to add, `!<hex>` to remove): the
+ * plaintext never reaches MONITOR, the slow log, the ACL file or a replica's logs. Redis itself
+ * stores and compares these hashes, so the user authenticates with the plaintext as usual.
+ */
+export function passwordHash(password: string): string {
+  const hash = createHash('sha256').update(password, 'utf8').digest('hex');
+  // Not the password, but one step from it: keep it out of logs too.
+  rememberSecret(hash);
+  return hash;
+}
+
+const HashList = z.array(z.string().check(z.regex(/^[0-9a-f]{64}$/)));
+
+/**
+ * `ACL GETUSER` answers a map (RESP3) or a flat [key, value, ...] list (RESP2, or RESP3 in ioredis'
+ * legacy mapping); the `passwords` entry lists the hashes.
+ */
+function passwordsField(reply: unknown): unknown {
+  if (Array.isArray(reply)) {
+    const index = reply.indexOf('passwords');
+    return index >= 0 && index % 2 === 0 ? reply[index + 1] : undefined;
+  }
+  if (reply && typeof reply === 'object') return (reply as Record<string, unknown>).passwords;
+  return undefined;
+}
+
+/** The password hashes a user holds on this node. */
+export async function passwordHashesOf(session: RedisSession, username: string): Promise<string[]> {
+  const reply = await session.call(`reading the ACL of user ${username}`, 'ACL', 'GETUSER', username);
+  if (reply === null) {
+    throw new TargetError(`${nodeLabel(session.node)} has no ACL user ${username}`, {
+      action: `Create the user on every node (ACL SETUSER ${username} on ...), or fix \`username\` in the secret.`,
+    });
+  }
+  const parsed = HashList.safeParse(passwordsField(reply));
+  if (!parsed.success) {
+    throw new TargetError(
+      `${nodeLabel(session.node)} answered ACL GETUSER ${username} without a list of password hashes`,
+    );
+  }
+  return parsed.data;
+}
+
+/** Give the user one more password, by hash. Its other passwords keep working. */
+export async function addPasswordHash(session: RedisSession, username: string, hash: string): Promise<void> {
+  await session.call(
+    `adding the pending password of user ${username}`,
+    'ACL',
+    'SETUSER',
+    username,
+    `#${hash}`,
+  );
+}
+
+/**
+ * Remove passwords by hash, in one ACL SETUSER (atomic on the node). Pass only hashes the node
+ * reported: Redis refuses to remove one the user does not hold.
+ */
+export async function removePasswordHashes(
+  session: RedisSession,
+  username: string,
+  hashes: readonly string[],
+): Promise<void> {
+  if (hashes.length === 0) return;
+  await session.call(
+    `removing ${hashes.length} password(s) of user ${username}`,
+    'ACL',
+    'SETUSER',
+    username,
+    ...hashes.map((hash) => `!${hash}`),
+  );
+}

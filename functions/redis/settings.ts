@@ -1,0 +1,61 @@
+import { readFileSync } from 'node:fs';
+import { RedisConfigurationError } from './errors';
+
+/**
+ * The function's Redis knobs, from its environment. Timeouts are short by default: a rotation step
+ * that waits on a dead node should fail fast and let Secrets Manager retry, not hang until the
+ * Lambda timeout.
+ */
+export interface RedisSettings {
+  /** Connect, TLS handshake and authentication, per node. */
+  connectTimeoutMs: number;
+  /** Each command once connected. */
+  commandTimeoutMs: number;
+  /** PEM file of the CA(s) that sign the servers' certificates; unset: Node's default roots. */
+  caBundlePath: string | undefined;
+}
+
+export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
+export const DEFAULT_COMMAND_TIMEOUT_MS = 5_000;
+
+function milliseconds(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 100 || value > 120_000) {
+    throw new RedisConfigurationError(`${name} must be a number of milliseconds between 100 and 120000`, {
+      action: `Fix ${name} in the function's environment.`,
+    });
+  }
+  return value;
+}
+
+export function redisSettings(env: NodeJS.ProcessEnv = process.env): RedisSettings {
+  return {
+    connectTimeoutMs: milliseconds(env, 'REDIS_CONNECT_TIMEOUT_MS', DEFAULT_CONNECT_TIMEOUT_MS),
+    commandTimeoutMs: milliseconds(env, 'REDIS_COMMAND_TIMEOUT_MS', DEFAULT_COMMAND_TIMEOUT_MS),
+    caBundlePath: env.REDIS_CA_BUNDLE || undefined,
+  };
+}
+
+const bundles = new Map<string, Buffer>();
+
+/**
+ * The CA bundle, read the first time a TLS connection needs it and kept for the container's life:
+ * a cold start that talks plain Redis (or never connects) does not pay for reading it.
+ */
+export function caBundle(path: string): Buffer {
+  let bundle = bundles.get(path);
+  if (!bundle) {
+    try {
+      bundle = readFileSync(path);
+    } catch (error) {
+      throw new RedisConfigurationError(
+        `REDIS_CA_BUNDLE is ${path}, which cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
+        { action: 'Ship the CA bundle with the function or fix REDIS_CA_BUNDLE.' },
+      );
+    }
+    bundles.set(path, bundle);
+  }
+  return bundle;
+}

@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import { SecretFormatError } from '../../../shared/rotation/errors';
+import { nodesOf, parseAdminSecret, parseRedisSecret } from '../../../functions/redis/secret';
+
+const VALID = { host: 'cache.internal', username: 'app', password: 'correct-horse-battery' };
+
+describe('redis secret format', () => {
+  it('accepts the minimal secret and keeps unknown keys', () => {
+    expect(parseRedisSecret({ ...VALID, db: 2, note: 'crm' })).toEqual({ ...VALID, db: 2, note: 'crm' });
+  });
+
+  it('names every missing or mistyped key without quoting a value', () => {
+    try {
+      parseRedisSecret({
+        host: '',
+        port: 70000,
+        password: 'hunter2-secret',
+        tls: 'yes',
+        nodes: ['a:1', 'b'],
+      });
+      expect.unreachable();
+    } catch (error) {
+      expect(error).toBeInstanceOf(SecretFormatError);
+      const { problems, message } = error as SecretFormatError;
+      expect(problems).toEqual([
+        '`host` must not be empty',
+        '`port` must be at most 65535',
+        '`username` is required',
+        '`tls` must be a boolean',
+        '`nodes.1` must be "host:port"',
+      ]);
+      expect(message).not.toContain('hunter2-secret');
+    }
+  });
+
+  it.each(['host', 'host:0', 'host:65536', 'host:port', ':6379', 'a b:6379', '::1:6379'])(
+    'refuses the node address %j',
+    (address) => {
+      expect(() => parseRedisSecret({ ...VALID, nodes: [address] })).toThrow('`nodes.0` must be "host:port"');
+    },
+  );
+
+  it('lists the secret host first (default port 6379), then each node once', () => {
+    const secret = parseRedisSecret({
+      ...VALID,
+      nodes: ['replica-1.internal:6380', 'cache.internal:6379', '[fd00::1]:6379', 'replica-1.internal:6380'],
+    });
+    expect(nodesOf(secret)).toEqual([
+      { host: 'cache.internal', port: 6379, address: 'cache.internal:6379', source: 'host' },
+      { host: 'replica-1.internal', port: 6380, address: 'replica-1.internal:6380', source: 'nodes' },
+      { host: 'fd00::1', port: 6379, address: '[fd00::1]:6379', source: 'nodes' },
+    ]);
+  });
+});
+
+describe('admin secret format', () => {
+  it('takes username and password; username defaults to `default` (requirepass)', () => {
+    expect(parseAdminSecret({ username: 'ops', password: 'admin-pass-1', host: 'x' }, 'arn:a')).toEqual({
+      username: 'ops',
+      password: 'admin-pass-1',
+    });
+    expect(parseAdminSecret({ password: 'admin-pass-1' }, 'arn:a')).toEqual({
+      username: 'default',
+      password: 'admin-pass-1',
+    });
+  });
+
+  it('names the admin secret when it is malformed', () => {
+    expect(() => parseAdminSecret({ username: 'ops' }, 'arn:admin')).toThrow(
+      'the admin secret arn:admin (adminarn) is not a valid Redis admin secret: `password` is required',
+    );
+  });
+});
