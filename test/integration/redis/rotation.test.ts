@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalLambda } from '../../../scripts/lib/local-lambda';
-import { type AwsCallCounter, startAwsCallCounter } from '../../support/aws-call-counter';
+import { type CountingProxy, startCountingProxy } from '../../support/counting-proxy';
 import { type RedisCredentials, type RedisServer, sha256Hex, startRedis } from '../../support/redis';
 import {
   createAdminSecret,
@@ -24,7 +24,7 @@ const seenPasswords = new Set<string>();
 
 let server: RedisServer;
 let lambda: LocalLambda;
-let counter: AwsCallCounter;
+let counter: CountingProxy;
 let adminSecretId: string;
 
 const invoke = (event: RotationEventShape | Record<string, unknown>) => lambda.invoke(event);
@@ -32,7 +32,7 @@ const invoke = (event: RotationEventShape | Record<string, unknown>) => lambda.i
 beforeAll(async () => {
   server = await startRedis();
   seenPasswords.add(server.adminCreds.password);
-  counter = await startAwsCallCounter(process.env.AWS_ENDPOINT_URL as string);
+  counter = await startCountingProxy(process.env.AWS_ENDPOINT_URL as string);
   lambda = await LocalLambda.start('redis', { env: { AWS_ENDPOINT_URL: counter.endpoint } });
   adminSecretId = await createAdminSecret(secrets, server);
 });
