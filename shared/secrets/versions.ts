@@ -112,3 +112,17 @@ export async function promoteToCurrent(
     }),
   );
 }
+
+/**
+ * Take a staging label off one version. UpdateSecretVersionStage refuses when the label is not on
+ * that version, so a label that moved meanwhile is never taken from the wrong version.
+ */
+export async function removeStage(secretArn: string, stage: Stage, versionId: string): Promise<void> {
+  await secretsManager().send(
+    new UpdateSecretVersionStageCommand({
+      SecretId: secretArn,
+      VersionStage: stage,
+      RemoveFromVersionId: versionId,
+    }),
+  );
+}
