@@ -34,7 +34,7 @@ export const DEFAULT_PASSWORD_POLICY: PasswordPolicy = {
 };
 
 export class PasswordPolicyError extends Error {
-  override name = 'PasswordPolicyError';
+  override readonly name: string = 'PasswordPolicyError';
 }
 
 function flag(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {

@@ -13,6 +13,8 @@ export interface FailureAlert {
   retryable: boolean;
   /** What a person should do, when a machine retry will not help. */
   action?: string;
+  /** Why a person started the operation (emergency rotation). */
+  reason?: string;
 }
 
 let client: SNSClient | undefined;

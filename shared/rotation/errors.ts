@@ -1,5 +1,6 @@
 /**
- * Expected failures, named. Each message is written for an operator at 3 a.m.: what is wrong, with
+ * Expected failures, named. Each class spells its `name` out: minifiers rename classes, and the name
+ * is what logs, alerts and the Lambda runtime's errorType show. Each message is written for an operator at 3 a.m.: what is wrong, with
  * which secret, and what to do. None ever carries a secret value.
  *
  * `retryable` tells the alert whether Secrets Manager's own retries can fix it; every error is still
@@ -13,28 +14,37 @@ export interface RotationErrorOptions {
 }
 
 export class RotationError extends Error {
+  override readonly name: string = 'RotationError';
+
   readonly retryable: boolean;
   readonly action: string | undefined;
 
   constructor(message: string, options: RotationErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.name = new.target.name;
     this.retryable = options.retryable ?? false;
     this.action = options.action;
   }
 }
 
 /** The invocation event is not a rotation event this function understands. */
-export class InvalidEventError extends RotationError {}
+export class InvalidEventError extends RotationError {
+  override readonly name: string = 'InvalidEventError';
+}
 
 /** DescribeSecret says rotation is off; Secrets Manager would never call us in that state. */
-export class RotationNotEnabledError extends RotationError {}
+export class RotationNotEnabledError extends RotationError {
+  override readonly name: string = 'RotationNotEnabledError';
+}
 
 /** The event's token is not a version of the secret, or is staged but not AWSPENDING. */
-export class VersionNotStagedError extends RotationError {}
+export class VersionNotStagedError extends RotationError {
+  override readonly name: string = 'VersionNotStagedError';
+}
 
 /** A stored secret value is not JSON, or misses or mistypes a key. */
 export class SecretFormatError extends RotationError {
+  override readonly name: string = 'SecretFormatError';
+
   constructor(
     message: string,
     readonly problems: readonly string[] = [],
@@ -45,33 +55,49 @@ export class SecretFormatError extends RotationError {
 }
 
 /** The secret a step needs (AWSPENDING for setSecret, AWSCURRENT for createSecret, a master secret) is not there. */
-export class SecretVersionMissingError extends RotationError {}
+export class SecretVersionMissingError extends RotationError {
+  override readonly name: string = 'SecretVersionMissingError';
+}
 
 /** The target refused a credential we expected to work (wrong password, revoked token). */
-export class CredentialRejectedError extends RotationError {}
+export class CredentialRejectedError extends RotationError {
+  override readonly name: string = 'CredentialRejectedError';
+}
 
 /** The credential works but may not do what rotation needs (NOPERM, insufficient privilege). */
-export class PermissionDeniedError extends RotationError {}
+export class PermissionDeniedError extends RotationError {
+  override readonly name: string = 'PermissionDeniedError';
+}
 
 /** The target could not be reached: refused, timed out, DNS, TLS handshake. Usually transient. */
 export class TargetUnreachableError extends RotationError {
+  override readonly name: string = 'TargetUnreachableError';
+
   constructor(message: string, options: RotationErrorOptions = {}) {
     super(message, { retryable: true, ...options });
   }
 }
 
 /** The target's TLS certificate could not be verified. Not transient: fix the CA bundle or the host. */
-export class TlsVerificationError extends RotationError {}
+export class TlsVerificationError extends RotationError {
+  override readonly name: string = 'TlsVerificationError';
+}
 
 /** The target asked us to slow down. Secrets Manager's retry later usually succeeds. */
 export class RateLimitedError extends RotationError {
+  override readonly name: string = 'RateLimitedError';
+
   constructor(message: string, options: RotationErrorOptions = {}) {
     super(message, { retryable: true, ...options });
   }
 }
 
 /** The target answered with an error we understand but cannot fix (a 5xx, an unexpected body). */
-export class TargetError extends RotationError {}
+export class TargetError extends RotationError {
+  override readonly name: string = 'TargetError';
+}
 
 /** A URL in the secret points somewhere this suite refuses to send credentials. */
-export class UnsafeEndpointError extends RotationError {}
+export class UnsafeEndpointError extends RotationError {
+  override readonly name: string = 'UnsafeEndpointError';
+}

@@ -1,37 +1,13 @@
-import { publishFailure } from '../observability/alerts';
-import { logger } from '../observability/logger';
-import { recordStep } from '../observability/metrics';
 import { describeSecret } from '../secrets/describe';
-import { isRevokeEvent, parseRevokeEvent, parseRotationEvent, secretIdOf } from './event';
-import { sanitizeForRuntime, summarizeFailure } from './failure';
+import { audited, type StepReport } from './audited';
+import { isRevokeEvent, parseRevokeEvent, parseRotationEvent } from './event';
 import { revokePrevious } from './revoke';
 import type { Rotator } from './rotator';
 import { checkStaging } from './staging';
 import { StepContext } from './step-context';
 import { runStep } from './steps';
 
-export type StepOutcome = 'succeeded' | 'skipped' | 'failed';
-
-export interface StepReport {
-  secretArn: string;
-  kind: string;
-  step: string;
-  version: string;
-  outcome: StepOutcome;
-  detail: string;
-  durationMs: number;
-}
-
-/** The audit facts a step body fills in as it learns them. */
-interface Audit {
-  kind: string;
-  step: string;
-  secretArn?: string;
-  secretName?: string;
-  version?: string;
-  reason?: string;
-  ctx?: StepContext<unknown>;
-}
+export type { StepOutcome, StepReport } from './audited';
 
 /** Route an invocation: Secrets Manager's rotation steps, or the emergency revoke action. */
 export function runRotationInvocation<S>(rotator: Rotator<S>, rawEvent: unknown): Promise<StepReport> {
@@ -69,58 +45,4 @@ function runRevoke<S>(rotator: Rotator<S>, rawEvent: unknown): Promise<StepRepor
     Object.assign(audit, { version: previousVersion, ctx });
     return { outcome: 'succeeded', detail: 'the previous credential no longer works' };
   });
-}
-
-/**
- * Run a step body, then write exactly one audit line, record metrics and, on failure, alert.
- * Errors are rethrown (scrubbed) so Secrets Manager marks the step failed and retries it.
- */
-async function audited(
-  kind: string,
-  rawEvent: unknown,
-  step: string,
-  body: (audit: Audit) => Promise<{ outcome: StepOutcome; detail: string }>,
-): Promise<StepReport> {
-  const started = performance.now();
-  const audit: Audit = { kind, step, secretArn: secretIdOf(rawEvent) };
-  try {
-    const { outcome, detail } = await body(audit);
-    const durationMs = elapsed(started);
-    logger.info(`${audit.step} ${outcome}`, {
-      audit: { ...auditFields(audit), outcome, detail, durationMs },
-    });
-    recordStep(kind, audit.step, true, durationMs);
-    return {
-      secretArn: audit.secretArn ?? '',
-      kind,
-      step: audit.step,
-      version: audit.version ?? '',
-      outcome,
-      detail,
-      durationMs,
-    };
-  } catch (error) {
-    const failure = summarizeFailure(error);
-    const durationMs = elapsed(started);
-    logger.error(`${audit.step} failed: ${failure.message}`, {
-      audit: { ...auditFields(audit), outcome: 'failed', durationMs, ...failure },
-      error,
-    });
-    recordStep(kind, audit.step, false, durationMs);
-    await publishFailure({ secretArn: audit.secretArn ?? 'unknown', kind, step: audit.step, ...failure });
-    throw sanitizeForRuntime(error);
-  }
-}
-
-function auditFields({ ctx, ...facts }: Audit): Record<string, unknown> {
-  if (!ctx) return facts;
-  return {
-    ...facts,
-    reads: ctx.reads.map((read) => `${read.stage}${read.cached ? ' (cached)' : ''}`),
-    ...ctx.notes,
-  };
-}
-
-function elapsed(started: number): number {
-  return Math.round(performance.now() - started);
 }

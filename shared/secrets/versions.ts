@@ -113,10 +113,7 @@ export async function promoteToCurrent(
   );
 }
 
-/**
- * Take a staging label off one version. UpdateSecretVersionStage refuses when the label is not on
- * that version, so a label that moved meanwhile is never taken from the wrong version.
- */
+/** Take a staging label off one version (a stale AWSPENDING, a revoked AWSPREVIOUS). */
 export async function removeStage(secretArn: string, stage: Stage, versionId: string): Promise<void> {
   await secretsManager().send(
     new UpdateSecretVersionStageCommand({

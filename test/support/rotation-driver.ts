@@ -141,10 +141,12 @@ async function registerRotationLambda(): Promise<string> {
   if (existing?.Configuration?.FunctionArn) return existing.Configuration.FunctionArn;
 
   const roleName = 'secret-rotation-test-role';
+  const getRole = () => iam.send(new GetRoleCommand({ RoleName: roleName })).then((out) => out.Role);
+  // Test files run in parallel: another may create the role between our get and our create.
   const role =
-    (await iam.send(new GetRoleCommand({ RoleName: roleName })).catch(() => undefined))?.Role ??
-    (
-      await iam.send(
+    (await getRole().catch(() => undefined)) ??
+    (await iam
+      .send(
         new CreateRoleCommand({
           RoleName: roleName,
           AssumeRolePolicyDocument: JSON.stringify({
@@ -155,7 +157,8 @@ async function registerRotationLambda(): Promise<string> {
           }),
         }),
       )
-    ).Role;
+      .then((out) => out.Role)
+      .catch(getRole));
   if (!role?.Arn) throw new Error('moto did not return a role ARN');
   try {
     const created = await lambda.send(

@@ -67,5 +67,8 @@ export function createTestRotator(
       const passwords = target.accepted.get(pending.username);
       for (const password of [...(passwords ?? [])]) if (!keep.has(password)) passwords?.delete(password);
     },
+    async revoke(previous) {
+      target.accepted.get(previous.username)?.delete(previous.password);
+    },
   };
 }

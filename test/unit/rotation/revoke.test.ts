@@ -56,9 +56,11 @@ describe('revokePrevious (emergency)', () => {
   });
 
   it('fails clearly for a kind without revoke', async () => {
-    await expect(
-      runRotationInvocation(createTestRotator(new InMemoryTarget(CURRENT)), revokeEvent),
-    ).rejects.toThrow('test secrets have no revoke');
+    const withoutRevoke = createTestRotator(new InMemoryTarget(CURRENT));
+    delete withoutRevoke.revoke;
+    await expect(runRotationInvocation(withoutRevoke, revokeEvent)).rejects.toThrow(
+      'test secrets have no revoke',
+    );
   });
 
   it('refuses a revoke without a reason', async () => {

@@ -1,0 +1,103 @@
+import { RotateSecretCommand } from '@aws-sdk/client-secrets-manager';
+import { publishNotice } from '../../shared/observability/alerts';
+import { audited, type StepReport } from '../../shared/rotation/audited';
+import { RotationError } from '../../shared/rotation/errors';
+import { secretsManager } from '../../shared/secrets/client';
+import { describeSecret, versionWithStage } from '../../shared/secrets/describe';
+import { Stage } from '../../shared/secrets/stages';
+import { removeStage } from '../../shared/secrets/versions';
+import { parseEmergencyInput } from './input';
+import { invokeRevoke } from './revoke-previous';
+import { waitForPromotion, type WaitOptions } from './wait-for-promotion';
+
+export interface EmergencyReport extends StepReport {
+  reason: string;
+  previousVersion: string | undefined;
+  clearedPendingVersions: string[];
+  revokedPrevious: boolean;
+}
+
+export function waitOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): WaitOptions {
+  return {
+    timeoutMs: Number(env.EMERGENCY_WAIT_SECONDS ?? 600) * 1000,
+    pollMs: Number(env.EMERGENCY_POLL_MS ?? 2000),
+  };
+}
+
+/**
+ * Rotate a secret now, outside its schedule: clear an AWSPENDING left by a crashed rotation (else
+ * RotateSecret refuses), rotate, wait until the new version is AWSCURRENT, then optionally have the
+ * rotation function revoke the previous credential. Audited, and announced on the alert topic.
+ */
+export async function emergencyRotate(rawInput: unknown, wait: WaitOptions = waitOptionsFromEnv()) {
+  const facts = {
+    reason: '',
+    previousVersion: undefined as string | undefined,
+    cleared: [] as string[],
+    revoked: false,
+  };
+  const report = await audited('emergency', rawInput, 'emergencyRotate', async (audit) => {
+    const input = parseEmergencyInput(rawInput);
+    facts.reason = input.reason;
+    Object.assign(audit, {
+      secretArn: input.secretId,
+      reason: input.reason,
+      revokePrevious: input.revokePrevious === true,
+    });
+
+    const description = await describeSecret(input.secretId);
+    Object.assign(audit, { secretArn: description.arn, secretName: description.name });
+    const rotationLambdaArn = description.rotationLambdaArn;
+    if (!rotationLambdaArn) {
+      throw new RotationError(`secret ${description.name} has no rotation function configured`, {
+        action:
+          'Deploy the suite with this secret wired to its rotation function (template.yaml), then retry.',
+      });
+    }
+    facts.previousVersion = versionWithStage(description, Stage.Current);
+
+    for (const [versionId, stages] of Object.entries(description.versions)) {
+      if (stages.includes(Stage.Pending) && !stages.includes(Stage.Current)) {
+        await removeStage(description.arn, Stage.Pending, versionId);
+        facts.cleared.push(versionId);
+      }
+    }
+    audit.clearedPendingVersions = facts.cleared;
+
+    const rotation = await secretsManager().send(
+      new RotateSecretCommand({
+        SecretId: description.arn,
+        RotationLambdaARN: rotationLambdaArn,
+        RotateImmediately: true,
+      }),
+    );
+    const token = rotation.VersionId;
+    if (!token) throw new RotationError('RotateSecret returned no version id');
+    audit.version = token;
+    await waitForPromotion(description.arn, token, wait);
+
+    if (input.revokePrevious) {
+      await invokeRevoke(rotationLambdaArn, description.arn, input.reason);
+      facts.revoked = true;
+    }
+    return {
+      outcome: 'succeeded',
+      detail: facts.revoked
+        ? 'rotated; the previous credential was revoked'
+        : 'rotated; the previous credential still works',
+    };
+  });
+
+  const result: EmergencyReport = {
+    ...report,
+    reason: facts.reason,
+    previousVersion: facts.previousVersion,
+    clearedPendingVersions: facts.cleared,
+    revokedPrevious: facts.revoked,
+  };
+  await publishNotice(`Emergency rotation completed: ${report.secretName}`, {
+    type: 'emergency-rotation',
+    ...result,
+  });
+  return result;
+}

@@ -1,0 +1,22 @@
+import * as z from 'zod/mini';
+import { InvalidEventError } from '../../shared/rotation/errors';
+import { describeIssues } from '../../shared/rotation/secret-format';
+
+/** What an operator sends: which secret, why (mandatory, it goes to the audit trail), and whether to revoke. */
+const EmergencyInputSchema = z.object({
+  secretId: z.string().check(z.minLength(1)),
+  reason: z.string().check(z.trim(), z.minLength(3), z.maxLength(500)),
+  revokePrevious: z.optional(z.boolean()),
+});
+export type EmergencyInput = z.infer<typeof EmergencyInputSchema>;
+
+export function parseEmergencyInput(input: unknown): EmergencyInput {
+  const result = EmergencyInputSchema.safeParse(input);
+  if (!result.success) {
+    throw new InvalidEventError(
+      `invalid emergency rotation request: ${describeIssues(result.error.issues, input).join('; ')}` +
+        ' (expected { "secretId": "...", "reason": "...", "revokePrevious": true|false })',
+    );
+  }
+  return result.data;
+}

@@ -1,0 +1,69 @@
+import {
+  type Filter,
+  ListSecretsCommand,
+  ListSecretVersionIdsCommand,
+  type SecretListEntry,
+} from '@aws-sdk/client-secrets-manager';
+import { secretsManager } from '../../shared/secrets/client';
+import { Stage } from '../../shared/secrets/stages';
+import type { SecretFacts } from './assess';
+
+export const INTERVAL_TAG = 'rotation-interval';
+
+export interface InventoryOptions {
+  tagKey: string;
+  tagValue?: string;
+}
+
+/** The suite's secrets, found by tag, with what the assessment needs. */
+export async function listSuiteSecrets(options: InventoryOptions): Promise<SecretFacts[]> {
+  const filters: Filter[] = [{ Key: 'tag-key', Values: [options.tagKey] }];
+  if (options.tagValue) filters.push({ Key: 'tag-value', Values: [options.tagValue] });
+
+  const entries: SecretListEntry[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await secretsManager().send(
+      new ListSecretsCommand({ Filters: filters, MaxResults: 100, NextToken: nextToken }),
+    );
+    entries.push(...(page.SecretList ?? []));
+    nextToken = page.NextToken;
+  } while (nextToken);
+
+  // Tag filters match key and value independently; keep only secrets where this key has this value.
+  const matching = entries.filter(
+    (entry) =>
+      !options.tagValue ||
+      entry.Tags?.some((tag) => tag.Key === options.tagKey && tag.Value === options.tagValue),
+  );
+  return Promise.all(matching.map(toFacts));
+}
+
+async function toFacts(entry: SecretListEntry): Promise<SecretFacts> {
+  const arn = entry.ARN ?? entry.Name ?? '';
+  const stages = entry.SecretVersionsToStages ?? {};
+  const hasStrayPending = Object.values(stages).some(
+    (labels) => labels.includes(Stage.Pending) && !labels.includes(Stage.Current),
+  );
+  return {
+    name: entry.Name ?? arn,
+    arn,
+    rotationEnabled: entry.RotationEnabled === true,
+    createdDate: entry.CreatedDate,
+    lastRotatedDate: entry.LastRotatedDate,
+    intervalTag: entry.Tags?.find((tag) => tag.Key === INTERVAL_TAG)?.Value,
+    automaticallyAfterDays: entry.RotationRules?.AutomaticallyAfterDays,
+    scheduleExpression: entry.RotationRules?.ScheduleExpression,
+    // Only secrets with a pending version cost a second call, to learn how old it is.
+    pendingSince: hasStrayPending ? await pendingVersionDates(arn) : [],
+  };
+}
+
+async function pendingVersionDates(arn: string): Promise<Date[]> {
+  const out = await secretsManager().send(
+    new ListSecretVersionIdsCommand({ SecretId: arn, MaxResults: 100 }),
+  );
+  return (out.Versions ?? [])
+    .filter((v) => v.VersionStages?.includes(Stage.Pending) && !v.VersionStages.includes(Stage.Current))
+    .map((v) => v.CreatedDate ?? new Date(0));
+}

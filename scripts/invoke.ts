@@ -1,0 +1,64 @@
+/**
+ * `npm run invoke -- <function> <event.json> [--env KEY=VALUE ...] [--quiet]`
+ *
+ * What `sam local invoke -e <event.json> <Function>` does, without Docker: runs the built bundle
+ * dist/<function>/index.mjs in a fresh process with a Lambda-shaped context, against whatever the
+ * environment names (AWS_ENDPOINT_URL for moto locally, real AWS with your credentials otherwise).
+ * Prints the function's structured log lines to stderr and its result (or error) as JSON to stdout.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { buildAll } from './build.mjs';
+import { bundlePath, LambdaInvokeError, LocalLambda } from './lib/local-lambda';
+
+function usage(message: string): never {
+  process.stderr.write(
+    `${message}\nusage: npm run invoke -- <function> <event.json> [--env KEY=VALUE ...] [--quiet]\n`,
+  );
+  process.exit(2);
+}
+
+const args = process.argv.slice(2);
+const positional: string[] = [];
+const env: Record<string, string> = {};
+let quiet = false;
+for (let i = 0; i < args.length; i++) {
+  const arg = args[i] ?? '';
+  if (arg === '--quiet') quiet = true;
+  else if (arg === '--env') {
+    const [key, ...value] = (args[++i] ?? '').split('=');
+    if (!key || value.length === 0) usage('--env needs KEY=VALUE');
+    env[key] = value.join('=');
+  } else positional.push(arg);
+}
+const [functionName, eventFile] = positional;
+if (!functionName || !eventFile) usage('missing <function> or <event.json>');
+if (!existsSync(eventFile)) usage(`no such event file: ${eventFile}`);
+let event: unknown;
+try {
+  event = JSON.parse(readFileSync(eventFile, 'utf8'));
+} catch {
+  usage(`${eventFile} is not valid JSON`);
+}
+
+if (!existsSync(bundlePath(functionName))) {
+  const built = await buildAll({ quiet: true });
+  if (!built.includes(functionName)) usage(`unknown function ${functionName}; known: ${built.join(', ')}`);
+}
+
+const lambda = await LocalLambda.start(functionName, { env, echo: false });
+let exitCode = 0;
+try {
+  const result = await lambda.invoke(event);
+  process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+} catch (error) {
+  exitCode = 1;
+  const failure =
+    error instanceof LambdaInvokeError
+      ? { errorType: error.errorType, errorMessage: error.message }
+      : { errorType: 'InvokeError', errorMessage: (error as Error).message };
+  process.stdout.write(`${JSON.stringify(failure, null, 2)}\n`);
+} finally {
+  if (!quiet) process.stderr.write(lambda.output());
+  await lambda.stop();
+}
+process.exit(exitCode);

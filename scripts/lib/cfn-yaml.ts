@@ -1,0 +1,56 @@
+import { parse, type ScalarTag, type CollectionTag } from 'yaml';
+
+/** CloudFormation's short-form intrinsics (!Ref, !Sub, !GetAtt, ...) as their long forms. */
+const INTRINSICS = [
+  'Ref',
+  'Sub',
+  'GetAtt',
+  'If',
+  'Not',
+  'Equals',
+  'Join',
+  'Select',
+  'Split',
+  'FindInMap',
+  'And',
+  'Or',
+  'Condition',
+  'ImportValue',
+  'GetAZs',
+  'Base64',
+  'Cidr',
+];
+
+const longForm = (name: string) => (name === 'Ref' || name === 'Condition' ? name : `Fn::${name}`);
+
+const tags: (ScalarTag | CollectionTag)[] = INTRINSICS.flatMap((name) => [
+  {
+    tag: `!${name}`,
+    resolve: (value: string) => ({ [longForm(name)]: name === 'GetAtt' ? value.split('.') : value }),
+  } satisfies ScalarTag,
+  {
+    tag: `!${name}`,
+    collection: 'seq',
+    resolve: (value) => ({ [longForm(name)]: value.toJSON() }),
+  } as CollectionTag,
+]);
+
+/** Parse a CloudFormation/SAM template, short-form intrinsics included. */
+export function parseTemplate(text: string): CfnTemplate {
+  return parse(text, { customTags: tags }) as CfnTemplate;
+}
+
+export interface CfnResource {
+  Type: string;
+  Condition?: string;
+  DependsOn?: string | string[];
+  Metadata?: Record<string, unknown>;
+  Properties?: Record<string, unknown>;
+}
+
+export interface CfnTemplate {
+  Globals?: { Function?: Record<string, unknown> };
+  Parameters?: Record<string, unknown>;
+  Conditions?: Record<string, unknown>;
+  Resources: Record<string, CfnResource>;
+}

@@ -1,0 +1,113 @@
+import { InvokeCommand, type InvokeCommandOutput, LambdaClient } from '@aws-sdk/client-lambda';
+import {
+  DescribeSecretCommand,
+  RotateSecretCommand,
+  SecretsManagerClient,
+  UpdateSecretVersionStageCommand,
+} from '@aws-sdk/client-secrets-manager';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { emergencyRotate } from '../../../functions/emergency-rotate/emergency-rotation';
+import { captureOutput } from '../../support/capture';
+import { SECRET_ARN, SECRET_NAME } from '../../support/mock-secrets';
+
+const sm = mockClient(SecretsManagerClient);
+const lambda = mockClient(LambdaClient);
+const ROTATION_ARN = 'arn:aws:lambda:us-east-1:123456789012:function:postgres-rotation';
+const NEW = 'n0000000-0000-4000-8000-000000000009';
+const fast = { timeoutMs: 500, pollMs: 10 };
+let output: ReturnType<typeof captureOutput>;
+
+function describeAs(versions: Record<string, string[]>, rotationLambda: string | null = ROTATION_ARN) {
+  return {
+    ARN: SECRET_ARN,
+    Name: SECRET_NAME,
+    RotationEnabled: true,
+    RotationLambdaARN: rotationLambda ?? undefined,
+    VersionIdsToStages: versions,
+  };
+}
+
+beforeEach(() => {
+  sm.reset();
+  lambda.reset();
+  output = captureOutput();
+  sm.on(RotateSecretCommand).resolves({ VersionId: NEW });
+});
+afterEach(() => output.restore());
+
+describe('emergencyRotate', () => {
+  it('refuses a secret with no rotation function, before rotating anything', async () => {
+    sm.on(DescribeSecretCommand).resolves(describeAs({ c: ['AWSCURRENT'] }, null));
+    await expect(emergencyRotate({ secretId: SECRET_ARN, reason: 'leak' }, fast)).rejects.toThrow(
+      `secret ${SECRET_NAME} has no rotation function configured`,
+    );
+    expect(sm.commandCalls(RotateSecretCommand)).toHaveLength(0);
+  });
+
+  it('clears every stale AWSPENDING, then rotates immediately with the configured function', async () => {
+    sm.on(DescribeSecretCommand)
+      .resolvesOnce(describeAs({ c: ['AWSCURRENT'], stale: ['AWSPENDING'] }))
+      .resolves(describeAs({ c: ['AWSPREVIOUS'], [NEW]: ['AWSCURRENT'] }));
+    const report = await emergencyRotate({ secretId: SECRET_ARN, reason: 'leak' }, fast);
+    expect(sm.commandCalls(UpdateSecretVersionStageCommand)[0]?.args[0].input).toEqual({
+      SecretId: SECRET_ARN,
+      VersionStage: 'AWSPENDING',
+      RemoveFromVersionId: 'stale',
+    });
+    expect(sm.commandCalls(RotateSecretCommand)[0]?.args[0].input).toEqual({
+      SecretId: SECRET_ARN,
+      RotationLambdaARN: ROTATION_ARN,
+      RotateImmediately: true,
+    });
+    expect(report).toMatchObject({
+      outcome: 'succeeded',
+      previousVersion: 'c',
+      version: NEW,
+      clearedPendingVersions: ['stale'],
+    });
+  });
+
+  it('fails early when the rotation is abandoned (the new version loses AWSPENDING unpromoted)', async () => {
+    sm.on(DescribeSecretCommand)
+      .resolvesOnce(describeAs({ c: ['AWSCURRENT'] }))
+      .resolves(describeAs({ c: ['AWSCURRENT'], [NEW]: [] }));
+    await expect(emergencyRotate({ secretId: SECRET_ARN, reason: 'leak' }, fast)).rejects.toMatchObject({
+      name: 'RotationAbandonedError',
+    });
+  });
+
+  it('reports a revoke that failed in the rotation function, with what to do', async () => {
+    sm.on(DescribeSecretCommand)
+      .resolvesOnce(describeAs({ c: ['AWSCURRENT'] }))
+      .resolves(describeAs({ c: ['AWSPREVIOUS'], [NEW]: ['AWSCURRENT'] }));
+    lambda.on(InvokeCommand).resolves({
+      FunctionError: 'Unhandled',
+      // The SDK wraps payload bytes in a blob adapter; the function only reads the bytes.
+      Payload: new TextEncoder().encode(
+        JSON.stringify({ errorType: 'TargetUnreachableError', errorMessage: 'db down' }),
+      ) as InvokeCommandOutput['Payload'],
+    });
+    await expect(
+      emergencyRotate({ secretId: SECRET_ARN, reason: 'leak', revokePrevious: true }, fast),
+    ).rejects.toMatchObject({
+      name: 'RevokeFailedError',
+      message:
+        'revoking the previous credential failed in the rotation function (TargetUnreachableError: db down)',
+    });
+    const payload = JSON.parse(
+      new TextDecoder().decode(lambda.commandCalls(InvokeCommand)[0]?.args[0].input.Payload as Uint8Array),
+    );
+    expect(payload).toEqual({ Action: 'revokePrevious', SecretId: SECRET_ARN, Reason: 'leak' });
+  });
+
+  it.each([
+    [{ secretId: SECRET_ARN }, /`reason` is required/],
+    [{ secretId: SECRET_ARN, reason: ' ' }, /`reason` must not be empty/],
+    [{ reason: 'leak' }, /`secretId` is required/],
+    [{ secretId: SECRET_ARN, reason: 'leak', revokePrevious: 'yes' }, /`revokePrevious` must be a boolean/],
+  ])('refuses %j', async (input, message) => {
+    await expect(emergencyRotate(input, fast)).rejects.toThrow(message);
+    expect(sm.calls()).toHaveLength(0);
+  });
+});
