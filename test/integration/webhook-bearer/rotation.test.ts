@@ -274,6 +274,11 @@ describe('webhook-bearer cost and hygiene', () => {
         UpdateSecretVersionStage: 1,
       });
       await valueAt(secretId, 'AWSCURRENT');
+
+      // A revoke in the same warm container: the previous value is already in its version cache.
+      counter.reset();
+      await counted.invoke({ Action: 'revokePrevious', SecretId: secretId, Reason: 'cost check' });
+      expect(counter.counts()).toEqual({ DescribeSecret: 2, UpdateSecretVersionStage: 1 });
     } finally {
       await counted.stop();
       await counter.stop();
