@@ -1,0 +1,197 @@
+import * as z from 'zod/mini';
+import { httpRequest } from '../../shared/net/http';
+import { rememberSecret } from '../../shared/observability/redaction';
+import {
+  CredentialRejectedError,
+  RateLimitedError,
+  type RotationError,
+  TargetError,
+} from '../../shared/rotation/errors';
+import type { ClientCredentials } from './client-credentials';
+import { checkApiDomain, endpoint } from './data-centres';
+import { newGrantSteps } from './grant-instructions';
+
+/**
+ * Zoho's token endpoint answers most errors with HTTP 200 and `{"error": "<code>"}`, and the
+ * throttle with `{"error": "Access Denied", "error_description": "You have made too many requests
+ * continuously..."}` (HTTP 400 in current answers, 200 in older ones). A success carries
+ * `access_token`; `expires_in` is seconds, except in older answers that carry `expires_in_sec`
+ * (seconds) and `expires_in` in milliseconds.
+ */
+const TokenResponseSchema = z.looseObject({
+  access_token: z.optional(z.string()),
+  refresh_token: z.optional(z.string()),
+  api_domain: z.optional(z.string()),
+  token_type: z.optional(z.string()),
+  expires_in: z.optional(z.number()),
+  expires_in_sec: z.optional(z.number()),
+  error: z.optional(z.string()),
+  error_description: z.optional(z.string()),
+});
+type TokenResponse = z.infer<typeof TokenResponseSchema>;
+
+/** Zoho documents one hour. Anything beyond a day is a misread unit, not a long-lived token. */
+const MAX_LIFETIME_SECONDS = 24 * 60 * 60;
+
+export interface MintedToken {
+  access_token: string;
+  token_type: string;
+  /** ISO-8601, computed from the answer's lifetime and the time the request was sent. */
+  expires_at: string;
+  lifetimeSeconds: number;
+  /** The answer's api_domain, checked against the data centre allow-list; undefined if absent. */
+  api_domain: string | undefined;
+  /** Zoho does not return one on refresh; if it ever does, OAuth says the client must use it. */
+  refresh_token: string | undefined;
+}
+
+export interface MintRequest {
+  accountsServer: URL;
+  client: ClientCredentials;
+  refreshToken: string;
+  now?: () => number;
+}
+
+/** POST {accounts_server}/oauth/v2/token, grant_type=refresh_token, as a form body (never in the URL). */
+export async function mintAccessToken(request: MintRequest): Promise<MintedToken> {
+  const now = request.now ?? Date.now;
+  const sentAt = now();
+  const response = await httpRequest({
+    method: 'POST',
+    url: endpoint(request.accountsServer, '/oauth/v2/token'),
+    purpose: 'Zoho token endpoint',
+    data: new URLSearchParams({
+      grant_type: 'refresh_token',
+      client_id: request.client.clientId,
+      client_secret: request.client.clientSecret,
+      refresh_token: request.refreshToken,
+    }),
+    headers: { Accept: 'application/json' },
+  });
+  const body = TokenResponseSchema.safeParse(response.data);
+  if (!body.success) {
+    throw response.status === 429
+      ? tokenError(429, {}, request)
+      : unexpectedAnswer(response.status, request.accountsServer);
+  }
+  if (body.data.access_token === undefined || body.data.error !== undefined) {
+    throw tokenError(response.status, body.data, request);
+  }
+  return minted(body.data, body.data.access_token, sentAt, request.accountsServer);
+}
+
+function minted(body: TokenResponse, accessToken: string, sentAt: number, accountsServer: URL): MintedToken {
+  rememberSecret(accessToken);
+  rememberSecret(body.refresh_token);
+  if (accessToken.length === 0) throw unexpectedAnswer(200, accountsServer);
+  const lifetimeSeconds = lifetimeOf(body);
+  if (lifetimeSeconds === undefined) {
+    throw new TargetError(
+      `Zoho token endpoint at ${accountsServer.host} answered an access token without a usable lifetime ` +
+        '(expected expires_in in seconds, or expires_in_sec)',
+      { retryable: true },
+    );
+  }
+  return {
+    access_token: accessToken,
+    token_type: body.token_type || 'Bearer',
+    // Counted from when the request was sent: the token cannot live longer than that.
+    expires_at: new Date(sentAt + lifetimeSeconds * 1000).toISOString(),
+    lifetimeSeconds,
+    api_domain:
+      body.api_domain === undefined
+        ? undefined
+        : checkApiDomain(body.api_domain, 'the api_domain in Zoho token answer').origin,
+    refresh_token: body.refresh_token || undefined,
+  };
+}
+
+function lifetimeOf(body: TokenResponse): number | undefined {
+  const seconds = body.expires_in_sec ?? body.expires_in;
+  if (seconds === undefined || !Number.isFinite(seconds)) return undefined;
+  if (seconds <= 0 || seconds > MAX_LIFETIME_SECONDS) return undefined;
+  return Math.floor(seconds);
+}
+
+const RATE_LIMIT_CODE = /^access denied$/i;
+const RATE_LIMIT_TEXT = /too many requests/i;
+
+/** Name a failed answer after Zoho's error code, with what an operator should do about it. */
+export function tokenError(
+  status: number,
+  body: TokenResponse,
+  request: Pick<MintRequest, 'accountsServer' | 'client'>,
+): RotationError {
+  const host = request.accountsServer.host;
+  const code = safeCode(body.error);
+  const where = `Zoho token endpoint at ${host}`;
+  if (
+    status === 429 ||
+    (code !== undefined && RATE_LIMIT_CODE.test(code)) ||
+    RATE_LIMIT_TEXT.test(body.error_description ?? '')
+  ) {
+    return new RateLimitedError(
+      `${where} refused to mint an access token: too many requests ("Access Denied"). Zoho allows 10 ` +
+        'access tokens per refresh token in 10 minutes and blocks further ones for the rest of the window',
+      {
+        action:
+          'Retries after the window succeed on their own. If it keeps happening, find what else mints tokens ' +
+          'with this refresh token: each minting client should have its own refresh token.',
+      },
+    );
+  }
+  switch (code) {
+    case 'invalid_code':
+      return new CredentialRejectedError(
+        `${where} refused the refresh token (invalid_code): it was revoked, deleted (a client keeps at most ` +
+          '20 refresh tokens per user) or belongs to another client or data centre. Retrying cannot fix this',
+        { retryable: false, action: newGrantSteps(request.accountsServer.origin) },
+      );
+    case 'invalid_client':
+      return new CredentialRejectedError(
+        `${where} does not know the client_id (invalid_client): the client was deleted, or it is not ` +
+          `enabled in this data centre (${host})`,
+        {
+          retryable: false,
+          action:
+            "Check client_id in the API console of the account's data centre (enable Multi DC for the client " +
+            `if needed), then fix ${credentialLocation(request.client)}.`,
+        },
+      );
+    case 'invalid_client_secret':
+      return new CredentialRejectedError(`${where} refused the client_secret (invalid_client_secret)`, {
+        retryable: false,
+        action:
+          'Copy the current client secret from the Zoho API console (it differs per data centre unless ' +
+          `Multi DC shares it) into ${credentialLocation(request.client)}.`,
+      });
+    default:
+      if (status >= 500) {
+        return new TargetError(`${where} failed with HTTP ${status}`, { retryable: true });
+      }
+      return new TargetError(
+        `${where} answered without an access token (HTTP ${status}${code ? `, error "${code}"` : ''})`,
+        { action: 'Check the client and the refresh token in the Zoho API console, then rotate again.' },
+      );
+  }
+}
+
+function credentialLocation(client: ClientCredentials): string {
+  return client.source === 'client_secret_arn'
+    ? 'the secret named by client_secret_arn'
+    : 'client_id / client_secret in this secret';
+}
+
+/** Zoho's error codes are short words; anything else is not repeated into logs and alerts. */
+function safeCode(code: string | undefined): string | undefined {
+  if (code === undefined) return undefined;
+  return /^[A-Za-z][A-Za-z _-]{0,63}$/.test(code) ? code : 'unrecognised';
+}
+
+function unexpectedAnswer(status: number, accountsServer: URL): TargetError {
+  return new TargetError(
+    `Zoho token endpoint at ${accountsServer.host} answered HTTP ${status} with a body that is not a token ` +
+      'answer (is accounts_server right?)',
+    { retryable: status >= 500 },
+  );
+}
