@@ -48,6 +48,11 @@ function summary(durations: number[]): string {
   return `median ${Math.round(median)} ms, max ${Math.round(sorted.at(-1) ?? 0)} ms`;
 }
 
+function expectNoTokenIn(output: string, tokens: Set<string>): void {
+  expect(output).toContain('"outcome":"succeeded"');
+  for (const token of tokens) expect(output).not.toContain(token.slice(4));
+}
+
 beforeAll(async () => {
   lambdas.push(await LocalLambda.start('webhook-bearer'), await LocalLambda.start('mcp-token'));
 });
@@ -88,6 +93,7 @@ describe('zero downtime across rotations', () => {
     expect(sender.registrations.changed).toBe(ROTATIONS);
     expect(clientStats?.ok).toBeGreaterThan(ROTATIONS * 5);
     expect(senderStats?.ok).toBeGreaterThan(ROTATIONS * 5);
+    expectNoTokenIn(lambdas[0]?.output() ?? '', client.tokensUsed);
   });
 
   it(`MCP: an agent holding one session sees no rejection across ${ROTATIONS} rotations`, async () => {
@@ -120,5 +126,6 @@ describe('zero downtime across rotations', () => {
     // Every probe session was ended; the agent's own session closed with it.
     expect(stack.server.counters.sessionsOpened).toBe(ROTATIONS + 1);
     expect(stack.server.openSessions()).toBe(0);
+    expectNoTokenIn(lambdas[1]?.output() ?? '', agent.tokensUsed);
   });
 });
