@@ -1,4 +1,5 @@
 import {
+  DescribeSecretCommand,
   GetSecretValueCommand,
   ResourceNotFoundException,
   SecretsManagerClient,
@@ -9,9 +10,27 @@ export const DEFAULT_SECRET_TTL_MS = 5 * 60 * 1000;
 
 export interface SecretAccess {
   secretId: string;
+  /** The stage read; for a labels snapshot, `*`; for a version read, the labels it carried. */
   stage: string;
   /** Served from memory (true) or fetched from Secrets Manager (false). */
   cached: boolean;
+  /** The API call made (or avoided): GetSecretValue unless said otherwise. */
+  call?: 'GetSecretValue' | 'DescribeSecret';
+  /** For reads by version id (labelled versions). */
+  versionId?: string;
+}
+
+/** One version of a secret carrying at least one of the asked-for labels, with its value. */
+export interface LabelledVersion {
+  versionId: string;
+  stages: readonly string[];
+  /** undefined while the version has no value yet (AWSPENDING before createSecret stores one). */
+  value: string | undefined;
+}
+
+export interface VersionsOptions {
+  /** Re-read the labels now, whatever their age (a concurrent re-read is shared, not repeated). */
+  refresh?: boolean;
 }
 
 export interface SecretCacheOptions {
@@ -29,6 +48,15 @@ interface Entry {
   fetchedAt: number;
 }
 
+interface LabelsEntry {
+  /** VersionId -> staging labels, as one DescribeSecret saw them. */
+  labels: Record<string, string[]>;
+  fetchedAt: number;
+}
+
+/** Values of versions no longer labelled are dropped; this bounds the rest across many secrets. */
+const MAX_VERSION_VALUES = 256;
+
 /**
  * What services that use the rotated secrets import: cached reads by stage with a TTL, explicit
  * invalidation after a rotation, and one shared fetch for concurrent callers (a cold service
@@ -41,6 +69,11 @@ export class SecretCache {
   readonly #now: () => number;
   readonly #entries = new Map<string, Entry>();
   readonly #inFlight = new Map<string, Promise<Entry>>();
+  readonly #labels = new Map<string, LabelsEntry>();
+  readonly #labelsInFlight = new Map<string, Promise<LabelsEntry>>();
+  readonly #valuesInFlight = new Map<string, Promise<string | undefined>>();
+  /** `${secretId}\n${versionId}` -> value. A version's value never changes once written. */
+  readonly #versionValues = new Map<string, string>();
 
   constructor(options: SecretCacheOptions = {}) {
     this.#ttlMs = options.ttlMs ?? DEFAULT_SECRET_TTL_MS;
@@ -91,15 +124,124 @@ export class SecretCache {
     return parse ? parse(json) : (json as T);
   }
 
+  /**
+   * The versions carrying any of `stages`, with their values, from one consistent view of the labels.
+   *
+   * Reading AWSCURRENT, AWSPREVIOUS and AWSPENDING one by one can straddle a label move (read
+   * AWSCURRENT just before finishSecret, AWSPENDING just after the service removed it) and miss the
+   * new token; one DescribeSecret sees all labels at once. Values are then read by VersionId, and only
+   * for versions not seen before: a version's value never changes, so a refresh usually costs one
+   * DescribeSecret and no GetSecretValue. Needs secretsmanager:DescribeSecret besides GetSecretValue.
+   */
+  async versions(
+    secretId: string,
+    stages: readonly string[],
+    options: VersionsOptions = {},
+  ): Promise<LabelledVersion[]> {
+    const entry = await this.#labelsOf(secretId, options.refresh === true);
+    const wanted = Object.entries(entry.labels).filter(([, labels]) =>
+      labels.some((label) => stages.includes(label)),
+    );
+    return Promise.all(
+      wanted.map(async ([versionId, labels]) => ({
+        versionId,
+        stages: labels,
+        value: await this.#versionValue(secretId, versionId, labels),
+      })),
+    );
+  }
+
   /** Forget every stage of one secret: call it when told a rotation finished. */
   invalidate(secretId: string): void {
     for (const key of [...this.#entries.keys()]) {
       if (key.startsWith(`${secretId}\n`)) this.#entries.delete(key);
     }
+    this.#labels.delete(secretId);
   }
 
   clear(): void {
     this.#entries.clear();
+    this.#labels.clear();
+    this.#versionValues.clear();
+  }
+
+  async #labelsOf(secretId: string, refresh: boolean): Promise<LabelsEntry> {
+    const entry = this.#labels.get(secretId);
+    if (!refresh && entry && this.#now() - entry.fetchedAt < this.#ttlMs) {
+      this.#onAccess?.({ secretId, stage: '*', cached: true, call: 'DescribeSecret' });
+      return entry;
+    }
+    let loading = this.#labelsInFlight.get(secretId);
+    if (!loading) {
+      loading = this.#describe(secretId).finally(() => this.#labelsInFlight.delete(secretId));
+      this.#labelsInFlight.set(secretId, loading);
+    }
+    const fresh = await loading;
+    this.#labels.set(secretId, fresh);
+    this.#forgetUnlabelledValues(secretId, fresh.labels);
+    return fresh;
+  }
+
+  async #describe(secretId: string): Promise<LabelsEntry> {
+    this.#onAccess?.({ secretId, stage: '*', cached: false, call: 'DescribeSecret' });
+    const out = await this.#client.send(new DescribeSecretCommand({ SecretId: secretId }));
+    const labels: Record<string, string[]> = {};
+    for (const [versionId, stages] of Object.entries(out.VersionIdsToStages ?? {})) {
+      if (stages.length > 0) labels[versionId] = stages;
+    }
+    return { labels, fetchedAt: this.#now() };
+  }
+
+  async #versionValue(
+    secretId: string,
+    versionId: string,
+    labels: readonly string[],
+  ): Promise<string | undefined> {
+    const key = `${secretId}\n${versionId}`;
+    const access = { secretId, stage: labels.join(','), versionId, call: 'GetSecretValue' as const };
+    const known = this.#versionValues.get(key);
+    if (known !== undefined) {
+      this.#onAccess?.({ ...access, cached: true });
+      return known;
+    }
+    let loading = this.#valuesInFlight.get(key);
+    if (!loading) {
+      this.#onAccess?.({ ...access, cached: false });
+      loading = this.#client
+        .send(new GetSecretValueCommand({ SecretId: secretId, VersionId: versionId }))
+        .then(
+          (out) => out.SecretString,
+          (error: unknown) => {
+            // A staged version without a value yet: AWSPENDING between RotateSecret and createSecret.
+            if (error instanceof ResourceNotFoundException) return undefined;
+            throw error;
+          },
+        )
+        .finally(() => this.#valuesInFlight.delete(key));
+      this.#valuesInFlight.set(key, loading);
+    }
+    const value = await loading;
+    // Not-yet-written values are not remembered: the next refresh asks again.
+    if (value !== undefined) this.#rememberVersionValue(key, value);
+    return value;
+  }
+
+  #rememberVersionValue(key: string, value: string): void {
+    this.#versionValues.delete(key);
+    this.#versionValues.set(key, value);
+    while (this.#versionValues.size > MAX_VERSION_VALUES) {
+      const oldest = this.#versionValues.keys().next().value;
+      if (oldest === undefined) break;
+      this.#versionValues.delete(oldest);
+    }
+  }
+
+  /** Secrets should not outlive their labels in memory: a retired token is dropped at the next refresh. */
+  #forgetUnlabelledValues(secretId: string, labels: Record<string, string[]>): void {
+    const prefix = `${secretId}\n`;
+    for (const key of [...this.#versionValues.keys()]) {
+      if (key.startsWith(prefix) && !(key.slice(prefix.length) in labels)) this.#versionValues.delete(key);
+    }
   }
 
   async #fetch(secretId: string, stage: string): Promise<Entry> {

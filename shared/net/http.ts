@@ -26,8 +26,12 @@ export interface HttpRequest {
   headers?: Record<string, string>;
   data?: unknown;
   timeoutMs?: number;
-  /** 'text' keeps the raw body (SSE streams); the default parses JSON when the server says it is JSON. */
-  responseType?: 'json' | 'text';
+  /**
+   * 'text' keeps the raw body; 'stream' hands back the unread body (a Node Readable) for responses
+   * the caller reads incrementally and may stop early, such as an SSE stream a server keeps open;
+   * the default parses JSON when the server says it is JSON.
+   */
+  responseType?: 'json' | 'text' | 'stream';
 }
 
 const TLS_ERROR_CODES = new Set([

@@ -1,4 +1,5 @@
 import {
+  DescribeSecretCommand,
   GetSecretValueCommand,
   ResourceNotFoundException,
   SecretsManagerClient,
@@ -6,6 +7,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { SecretCache, type SecretAccess } from '../../shared/consumer/secret-cache';
+import { type FakeSecretState, mockSecret } from '../support/mock-secrets';
 
 const sm = mockClient(SecretsManagerClient);
 let clock = 0;
@@ -85,5 +87,96 @@ describe('SecretCache', () => {
       .resolves({ SecretString: '"ok"' });
     await expect(c.get('down')).rejects.toThrow('network');
     expect(await c.get('down')).toBe('"ok"');
+  });
+});
+
+describe('SecretCache.versions (one consistent view of the labels)', () => {
+  const STAGES = ['AWSCURRENT', 'AWSPREVIOUS', 'AWSPENDING'];
+  let state: FakeSecretState;
+
+  beforeEach(() => {
+    sm.reset();
+    state = {
+      versions: { v1: ['AWSPREVIOUS'], v2: ['AWSCURRENT'], v0: [], other: ['CUSTOM'] },
+      values: { v0: '"zero"', v1: '"one"', v2: '"two"', other: '"custom"' },
+    };
+    mockSecret(sm, state);
+  });
+
+  const byId = (versions: { versionId: string; value: string | undefined }[]) =>
+    Object.fromEntries(versions.map((v) => [v.versionId, v.value]));
+
+  it('reads the labels with one DescribeSecret and each asked-for version by VersionId', async () => {
+    const versions = await cache().versions('s', STAGES);
+    expect(byId(versions)).toEqual({ v1: '"one"', v2: '"two"' });
+    expect(sm.commandCalls(DescribeSecretCommand)).toHaveLength(1);
+    const reads = sm.commandCalls(GetSecretValueCommand).map((call) => call.args[0].input);
+    expect(reads).toEqual(
+      expect.arrayContaining([
+        { SecretId: 's', VersionId: 'v1' },
+        { SecretId: 's', VersionId: 'v2' },
+      ]),
+    );
+    expect(reads).toHaveLength(2);
+  });
+
+  it('serves the labels from memory within the TTL, and re-reads only the labels after it', async () => {
+    const c = cache();
+    await c.versions('s', STAGES);
+    clock = 500;
+    await c.versions('s', STAGES);
+    expect(sm.commandCalls(DescribeSecretCommand)).toHaveLength(1);
+
+    // A rotation: v3 is promoted; v2 becomes previous; v1 loses its label.
+    state.versions = { v1: [], v2: ['AWSPREVIOUS'], v3: ['AWSCURRENT'] };
+    state.values.v3 = '"three"';
+    clock = 1000;
+    expect(byId(await c.versions('s', STAGES))).toEqual({ v2: '"two"', v3: '"three"' });
+    expect(sm.commandCalls(DescribeSecretCommand)).toHaveLength(2);
+    // Values never change per version: only the new one is fetched.
+    expect(sm.commandCalls(GetSecretValueCommand)).toHaveLength(3);
+  });
+
+  it('refresh re-reads the labels at once, and concurrent callers share one DescribeSecret', async () => {
+    const c = cache();
+    await c.versions('s', STAGES);
+    await Promise.all(Array.from({ length: 20 }, () => c.versions('s', STAGES, { refresh: true })));
+    expect(sm.commandCalls(DescribeSecretCommand)).toHaveLength(2);
+  });
+
+  it('asks again for a labelled version that had no value yet (AWSPENDING before createSecret)', async () => {
+    state.versions.p = ['AWSPENDING'];
+    const c = cache();
+    expect(byId(await c.versions('s', STAGES)).p).toBeUndefined();
+    state.values.p = '"pending"';
+    expect(byId(await c.versions('s', STAGES, { refresh: true })).p).toBe('"pending"');
+  });
+
+  it('forgets a version value once the version is no longer labelled', async () => {
+    const c = cache();
+    await c.versions('s', STAGES);
+    state.versions = { v1: [], v2: ['AWSCURRENT'] };
+    await c.versions('s', STAGES, { refresh: true });
+    state.versions = { v1: ['AWSPREVIOUS'], v2: ['AWSCURRENT'] };
+    await c.versions('s', STAGES, { refresh: true });
+    const v1Reads = sm
+      .commandCalls(GetSecretValueCommand)
+      .filter((call) => call.args[0].input.VersionId === 'v1');
+    expect(v1Reads).toHaveLength(2);
+  });
+
+  it('invalidate(name) drops the labels too; access reports name the API call and never a value', async () => {
+    const c = cache();
+    await c.versions('s', STAGES);
+    c.invalidate('s');
+    await c.versions('s', STAGES);
+    expect(sm.commandCalls(DescribeSecretCommand)).toHaveLength(2);
+    expect(accesses.filter((a) => !a.cached).map((a) => a.call)).toEqual([
+      'DescribeSecret',
+      'GetSecretValue',
+      'GetSecretValue',
+      'DescribeSecret',
+    ]);
+    expect(JSON.stringify(accesses)).not.toContain('two');
   });
 });

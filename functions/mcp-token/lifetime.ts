@@ -1,0 +1,37 @@
+import { TokenLifetimeConfigError } from './errors';
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+export interface TokenLifetime {
+  /** The rotation interval: a token is replaced after this many days. */
+  lifetimeDays: number;
+  /** Extra validity after that, covering late rotations and clients still on AWSPREVIOUS. */
+  graceDays: number;
+}
+
+export const DEFAULT_TOKEN_LIFETIME: TokenLifetime = { lifetimeDays: 30, graceDays: 7 };
+
+function days(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > 3650) {
+    throw new TokenLifetimeConfigError(`${name} must be a whole number of days between ${min} and 3650`, {
+      action: `Fix ${name} in the function's environment (template.yaml).`,
+    });
+  }
+  return value;
+}
+
+/** MCP_TOKEN_LIFETIME_DAYS (default 30, set it to the rotation schedule) and MCP_TOKEN_GRACE_DAYS (7). */
+export function tokenLifetimeFromEnv(env: NodeJS.ProcessEnv = process.env): TokenLifetime {
+  return {
+    lifetimeDays: days(env, 'MCP_TOKEN_LIFETIME_DAYS', DEFAULT_TOKEN_LIFETIME.lifetimeDays, 1),
+    graceDays: days(env, 'MCP_TOKEN_GRACE_DAYS', DEFAULT_TOKEN_LIFETIME.graceDays, 0),
+  };
+}
+
+/** When a token minted at `now` stops being accepted: one rotation interval plus the grace period. */
+export function expiresAt(lifetime: TokenLifetime, now: Date = new Date()): string {
+  return new Date(now.getTime() + (lifetime.lifetimeDays + lifetime.graceDays) * DAY_MS).toISOString();
+}

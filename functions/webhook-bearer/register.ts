@@ -1,0 +1,49 @@
+import { errorForBearerStatus } from '../../shared/net/http-status';
+import { httpRequest } from '../../shared/net/http';
+
+export type RegisterOutcome = 'registered' | 'already-registered';
+
+/**
+ * Tell the webhook sender its new token: `PUT register_url` with `{"token": "<new>"}`, authenticated
+ * with the token it uses now, and the rotation's version as `Idempotency-Key`.
+ *
+ * A retried setSecret may find the sender already switched (the first PUT landed but its answer was
+ * lost): the current token is then refused, so the same PUT is repeated authenticated with the new
+ * token; a sender that accepts it already holds it, and the call is a no-op for it.
+ */
+export async function registerToken(
+  registerUrl: URL,
+  currentToken: string,
+  pendingToken: string,
+  version: string,
+): Promise<RegisterOutcome> {
+  const put = (bearer: string) =>
+    httpRequest({
+      method: 'PUT',
+      url: registerUrl,
+      purpose: 'webhook sender registration endpoint',
+      headers: {
+        Authorization: `Bearer ${bearer}`,
+        'Content-Type': 'application/json',
+        'Idempotency-Key': version,
+      },
+      data: { token: pendingToken },
+    });
+  const where = `webhook sender registration endpoint at ${registerUrl.host}`;
+
+  const first = await put(currentToken);
+  const failure = errorForBearerStatus({
+    where,
+    credential: 'the current token',
+    status: first.status,
+    headers: first.headers,
+    rejectedAction:
+      'The sender no longer accepts the AWSCURRENT token: register the current token with the sender by hand, then rotate again.',
+  });
+  if (!failure) return 'registered';
+  if (first.status !== 401 && first.status !== 403) throw failure;
+
+  const retry = await put(pendingToken);
+  if (retry.status >= 200 && retry.status < 300) return 'already-registered';
+  throw failure;
+}
