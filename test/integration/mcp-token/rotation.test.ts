@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LambdaInvokeError, LocalLambda } from '../../../scripts/lib/local-lambda';
-import { startAwsCallCounter } from '../../support/aws-call-counter';
+import { startCountingProxy } from '../../support/counting-proxy';
 import {
   type McpSecretValue,
   type McpStack,
@@ -314,7 +314,7 @@ describe('mcp-token failures are clear and change nothing', () => {
 describe('mcp-token cost and hygiene', () => {
   it('makes a fixed, small number of Secrets Manager calls per rotation', async () => {
     const { secretId } = await stack();
-    const counter = await startAwsCallCounter(process.env.AWS_ENDPOINT_URL ?? '');
+    const counter = await startCountingProxy(process.env.AWS_ENDPOINT_URL ?? '');
     const counted = await LocalLambda.start('mcp-token', { env: { AWS_ENDPOINT_URL: counter.endpoint } });
     try {
       const token = await driver.startRotation(secretId);

@@ -4,7 +4,7 @@ import { type WebhookStack, startWebhookStack, type WebhookSecretValue } from '.
 import { RotationDriver } from '../../support/rotation-driver';
 import { generateToken } from '../../../shared/credentials/token';
 import { SecretsAdmin } from '../../support/secrets-admin';
-import { startAwsCallCounter } from '../../support/aws-call-counter';
+import { startCountingProxy } from '../../support/counting-proxy';
 
 /**
  * webhook-bearer through its built bundle, against moto and a real receiver (node:http) that
@@ -252,7 +252,7 @@ describe('webhook-bearer bad inputs fail clearly and change nothing', () => {
 describe('webhook-bearer cost and hygiene', () => {
   it('makes a fixed, small number of Secrets Manager calls per rotation', async () => {
     const { secretId } = await stack({ withSender: true });
-    const counter = await startAwsCallCounter(process.env.AWS_ENDPOINT_URL ?? '');
+    const counter = await startCountingProxy(process.env.AWS_ENDPOINT_URL ?? '');
     const counted = await LocalLambda.start('webhook-bearer', {
       env: { AWS_ENDPOINT_URL: counter.endpoint },
     });
