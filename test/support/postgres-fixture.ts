@@ -43,6 +43,9 @@ export interface FixtureOptions {
   password?: string;
   /** Extra keys stored in the secret, to prove they survive rotation. */
   extra?: Record<string, unknown>;
+  /** Secret names (the demo follows the naming convention); default: unique test names. */
+  secretName?: string;
+  masterSecretName?: string;
 }
 
 /** A role name no other fixture in this cluster uses. */
@@ -102,14 +105,17 @@ export async function createPostgresFixture(
   const tls = cluster.tls ? {} : { ssl: false };
   let masterSecretId: string | undefined;
   if (options.strategy === 'alternating-users') {
-    masterSecretId = await secrets.create(secrets.uniqueName('postgres', 'master'), {
-      engine: 'postgres',
-      host: cluster.host,
-      port: cluster.port,
-      username: admin.username,
-      password: admin.password,
-      ...tls,
-    });
+    masterSecretId = await secrets.create(
+      options.masterSecretName ?? secrets.uniqueName('postgres', 'master'),
+      {
+        engine: 'postgres',
+        host: cluster.host,
+        port: cluster.port,
+        username: admin.username,
+        password: admin.password,
+        ...tls,
+      },
+    );
   }
   const initial: PostgresSecretValue = {
     engine: 'postgres',
@@ -122,7 +128,10 @@ export async function createPostgresFixture(
     ...tls,
     ...options.extra,
   };
-  const secretId = await secrets.create(secrets.uniqueName('postgres', 'password'), initial);
+  const secretId = await secrets.create(
+    options.secretName ?? secrets.uniqueName('postgres', 'password'),
+    initial,
+  );
   return { secretId, masterSecretId, username, initial, admin };
 }
 

@@ -59,8 +59,12 @@ export function redisSecretValue(
 }
 
 /** A Secrets Manager secret holding a server's admin credential, for `adminarn`. */
-export function createAdminSecret(secrets: SecretsAdmin, server: RedisServer): Promise<string> {
-  return secrets.create(secrets.uniqueName('redis', 'admin'), {
+export function createAdminSecret(
+  secrets: SecretsAdmin,
+  server: RedisServer,
+  name = secrets.uniqueName('redis', 'admin'),
+): Promise<string> {
+  return secrets.create(name, {
     host: server.host,
     port: server.port,
     ...server.adminCreds,
@@ -84,6 +88,9 @@ export interface RedisRotationFixtureOptions extends Pick<StartRedisOptions, 'tl
   /** No adminarn: the user holds +acl and changes its own password. */
   selfManaged?: boolean;
   secrets?: SecretsAdmin;
+  /** Secret names (the demo follows the naming convention); default: unique test names. */
+  secretName?: string;
+  adminSecretName?: string;
 }
 
 /**
@@ -111,9 +118,11 @@ export async function startRedisRotationFixture(
     const user = await createRedisUser(started, {
       rules: options.selfManaged ? SELF_MANAGED_USER_RULES : APP_USER_RULES,
     });
-    const adminSecretId = options.selfManaged ? undefined : await createAdminSecret(secrets, server);
+    const adminSecretId = options.selfManaged
+      ? undefined
+      : await createAdminSecret(secrets, server, options.adminSecretName);
     const secretId = await secrets.create(
-      secrets.uniqueName('redis', 'password'),
+      options.secretName ?? secrets.uniqueName('redis', 'password'),
       redisSecretValue(server, user, { ...(adminSecretId ? { adminarn: adminSecretId } : {}), replicas }),
     );
     return {

@@ -53,22 +53,29 @@ export interface DriverOptions {
  */
 export class RotationDriver {
   readonly sm = new SecretsManagerClient({});
-  #lambdaArn: Promise<string> | undefined;
+  readonly #lambdaArns = new Map<string, Promise<string>>();
 
   constructor(readonly options: DriverOptions = {}) {}
 
-  /** A Lambda ARN moto knows, required by its RotateSecret. Created once per moto server. */
-  rotationLambdaArn(): Promise<string> {
-    this.#lambdaArn ??= registerRotationLambda();
-    return this.#lambdaArn;
+  /**
+   * A Lambda ARN moto knows, required by its RotateSecret; created once per name and moto server.
+   * Name it after the real function when something routes invocations by that ARN (emergency revoke).
+   */
+  rotationLambdaArn(functionName = ROTATION_FUNCTION_NAME): Promise<string> {
+    let arn = this.#lambdaArns.get(functionName);
+    if (!arn) {
+      arn = registerRotationLambda(functionName);
+      this.#lambdaArns.set(functionName, arn);
+    }
+    return arn;
   }
 
   /** RotateSecret: enables rotation and stages an empty AWSPENDING version; returns its token. */
-  async startRotation(secretId: string, days = 30): Promise<string> {
+  async startRotation(secretId: string, days = 30, functionName?: string): Promise<string> {
     const out = await this.sm.send(
       new RotateSecretCommand({
         SecretId: secretId,
-        RotationLambdaARN: await this.rotationLambdaArn(),
+        RotationLambdaARN: await this.rotationLambdaArn(functionName),
         RotationRules: { AutomaticallyAfterDays: days },
       }),
     );
@@ -108,8 +115,8 @@ export class RotationDriver {
   }
 
   /** A whole rotation: RotateSecret, then the four steps. Returns the new version's token. */
-  async rotate(secretId: string, invoke: InvokeStep): Promise<string> {
-    const token = await this.startRotation(secretId);
+  async rotate(secretId: string, invoke: InvokeStep, functionName?: string): Promise<string> {
+    const token = await this.startRotation(secretId, 30, functionName);
     await this.runSteps(secretId, token, invoke);
     return token;
   }
@@ -132,11 +139,11 @@ export class RotationDriver {
 
 const ROTATION_FUNCTION_NAME = 'secret-rotation-test-double';
 
-async function registerRotationLambda(): Promise<string> {
+async function registerRotationLambda(functionName: string): Promise<string> {
   const iam = new IAMClient({});
   const lambda = new LambdaClient({});
   const existing = await lambda
-    .send(new GetFunctionCommand({ FunctionName: ROTATION_FUNCTION_NAME }))
+    .send(new GetFunctionCommand({ FunctionName: functionName }))
     .catch(() => undefined);
   if (existing?.Configuration?.FunctionArn) return existing.Configuration.FunctionArn;
 
@@ -163,7 +170,7 @@ async function registerRotationLambda(): Promise<string> {
   try {
     const created = await lambda.send(
       new CreateFunctionCommand({
-        FunctionName: ROTATION_FUNCTION_NAME,
+        FunctionName: functionName,
         Role: role.Arn,
         Runtime: 'nodejs24.x',
         Handler: 'index.handler',
@@ -174,7 +181,7 @@ async function registerRotationLambda(): Promise<string> {
     return created.FunctionArn;
   } catch (error) {
     // Another test file registered it first.
-    const again = await lambda.send(new GetFunctionCommand({ FunctionName: ROTATION_FUNCTION_NAME }));
+    const again = await lambda.send(new GetFunctionCommand({ FunctionName: functionName }));
     if (again.Configuration?.FunctionArn) return again.Configuration.FunctionArn;
     throw error;
   }

@@ -1,0 +1,300 @@
+/**
+ * `npm run demo`: the suite's main job on a laptop. Starts moto (Secrets Manager, SNS, Lambda),
+ * a PostgreSQL cluster and a Redis server with real password checks, a local Zoho, a webhook
+ * receiver and an MCP server; creates one secret of each kind under the naming convention; rotates
+ * each through its built bundle the way Secrets Manager would, printing every step; proves what
+ * each rotation promises; runs one emergency rotation with revokePrevious; prints a summary, cleans
+ * up everything it started, and exits non-zero if anything failed. Never prints a secret value.
+ */
+import { buildAll } from './build.mjs';
+import { LocalLambda } from './lib/local-lambda';
+import { type LocalLambdaServer, startLocalLambdaServer } from './lib/local-lambda-server';
+import { table } from './bench/stats';
+import { MOTO_INSTALL_HINT, type MotoServer, motoEnvironment, startMoto } from '../test/support/moto';
+import {
+  POSTGRES_INSTALL_HINT,
+  postgresBinDir,
+  type PostgresCluster,
+  startPostgres,
+} from '../test/support/postgres';
+import { hasCommand } from '../test/support/processes';
+import { REDIS_INSTALL_HINT } from '../test/support/redis';
+import { RotationDriver, type StepAttempt } from '../test/support/rotation-driver';
+import { type RotationServiceHandle, startRotationService } from '../test/support/rotation-service';
+import { SecretsAdmin } from '../test/support/secrets-admin';
+import { startSnsListener } from '../test/support/sns-listener';
+import {
+  mcpTarget,
+  postgresTarget,
+  redisTarget,
+  type RotationTarget,
+  webhookTarget,
+  zohoTarget,
+} from '../test/support/targets';
+
+const ORG = 'sergas';
+const ENV = 'dev';
+const functionArnName = (functionName: string) => `${ORG}-${ENV}-${functionName}-rotation`;
+
+interface Outcome {
+  target: RotationTarget;
+  versions: number;
+  totalMs: number;
+  result: string;
+  ok: boolean;
+}
+
+const say = (line = '') => process.stdout.write(`${line}\n`);
+/** `sergas/redis/dev/password` from an ARN (moto adds a 6-character suffix) or a name. */
+const displayName = (secretId: string) => (secretId.split(':secret:')[1] ?? secretId).replace(/-\w{6}$/, '');
+const mark = (ok: boolean) => (ok ? 'ok' : 'FAILED');
+
+function preflight(): string[] {
+  const missing: string[] = [];
+  if (!hasCommand('moto_server')) missing.push(MOTO_INSTALL_HINT);
+  if (!postgresBinDir()) missing.push(POSTGRES_INSTALL_HINT);
+  if (!hasCommand('redis-server')) missing.push(REDIS_INSTALL_HINT);
+  return missing;
+}
+
+async function main(): Promise<number> {
+  const missing = preflight();
+  if (missing.length > 0) {
+    for (const hint of missing) say(`missing tool: ${hint}`);
+    return 2;
+  }
+
+  const cleanup: (() => Promise<unknown>)[] = [];
+  const outcomes: Outcome[] = [];
+  try {
+    say('building the function bundles...');
+    await buildAll({ quiet: true });
+
+    const moto: MotoServer = await startMoto();
+    cleanup.push(() => moto.stop());
+    // The functions and this script talk to moto; rotators may call the local http servers.
+    Object.assign(process.env, motoEnvironment(moto.endpoint), { ALLOW_LOOPBACK_HTTP: 'true' });
+    say(`moto (Secrets Manager, SNS, Lambda) on ${moto.endpoint}`);
+
+    const alerts = await startSnsListener(`${ORG}-${ENV}-rotation-alerts`);
+    cleanup.push(() => alerts.stop());
+    process.env.ALERT_TOPIC_ARN = alerts.topicArn;
+
+    const cluster: PostgresCluster = await startPostgres();
+    cleanup.push(() => cluster.stop());
+    say(`PostgreSQL ${cluster.host}:${cluster.port} (scram-sha-256)`);
+
+    const admin = new SecretsAdmin();
+    const name = (component: string, type: string) => `${ORG}/${component}/${ENV}/${type}`;
+    const targets: RotationTarget[] = [];
+    const keep = (target: RotationTarget) => {
+      targets.push(target);
+      cleanup.push(() => target.stop());
+      return target;
+    };
+    keep(
+      await postgresTarget(cluster, admin, 'single-user', {
+        secretName: name('cognee', 'postgres_password'),
+      }),
+    );
+    keep(
+      await postgresTarget(cluster, admin, 'alternating-users', {
+        secretName: name('cognee', 'postgres_app_password'),
+        masterSecretName: name('cognee', 'postgres_master'),
+      }),
+    );
+    keep(
+      await redisTarget(admin, {
+        secretName: name('redis', 'password'),
+        adminSecretName: name('redis', 'acl_admin'),
+      }),
+    );
+    keep(await zohoTarget(admin, { secretName: name('zoho', 'refresh_token') }));
+    keep(await webhookTarget(admin, { secretName: name('webhook', 'bearer_token') }));
+    keep(await mcpTarget(admin, { secretName: name('mcp', 'auth_token') }));
+    say(`local Redis, Zoho, webhook receiver and MCP server started; ${targets.length} secrets created`);
+
+    // One warm "container" per function, reachable through a local Lambda Invoke API (for revoke).
+    const lambdaApi: LocalLambdaServer = await startLocalLambdaServer();
+    cleanup.push(() => lambdaApi.stop());
+    const lambdas = new Map<string, LocalLambda>();
+    for (const target of targets) {
+      if (lambdas.has(target.functionName)) continue;
+      const lambda = await LocalLambda.start(target.functionName, { env: target.env });
+      lambdas.set(target.functionName, lambda);
+      cleanup.push(() => lambda.stop());
+      lambdaApi.register(functionArnName(target.functionName), (event) => lambda.invoke(event));
+    }
+
+    say();
+    for (const target of targets) outcomes.push(await rotateAndProve(target, admin, lambdas));
+
+    say();
+    outcomes.push(await emergency(targets[1] as RotationTarget, admin, lambdas, lambdaApi, cleanup));
+
+    say();
+    say(
+      table(
+        ['type', 'secret', 'versions', 'total', 'result'],
+        outcomes.map((o) => [
+          o.target.label,
+          displayName(o.target.secretId),
+          o.versions,
+          `${o.totalMs} ms`,
+          o.result,
+        ]),
+      ),
+    );
+    await alerts.waitFor(1, 2_000); // the emergency rotation's notice
+    const leaked = await valuesLeakedIn(
+      [...lambdas.values()].map((l) => l.output()).join('\n') + JSON.stringify(alerts.messages),
+      admin,
+      targets,
+    );
+    say();
+    for (const message of alerts.messages) say(`alert topic: ${message.Subject ?? '(no subject)'}`);
+    say(`secret values found in function output or alerts: ${leaked}`);
+    const failed = outcomes.filter((o) => !o.ok).length + (leaked > 0 ? 1 : 0);
+    say(failed === 0 ? 'all rotations proven.' : `${failed} problem(s): see above.`);
+    return failed === 0 ? 0 : 1;
+  } catch (error) {
+    say(`demo failed: ${(error as Error).message}`);
+    return 1;
+  } finally {
+    for (const stop of cleanup.reverse()) await stop().catch(() => undefined);
+  }
+}
+
+function progress(target: RotationTarget) {
+  const secretName = displayName(target.secretId);
+  return (attempt: StepAttempt) =>
+    say(
+      `  ${secretName.padEnd(40)} ${attempt.step.padEnd(13)} ${`${Math.round(attempt.durationMs)} ms`.padStart(7)}  ${
+        attempt.ok ? 'ok' : `failed (attempt ${attempt.attempt}): ${attempt.error}`
+      }`,
+    );
+}
+
+async function rotateAndProve(
+  target: RotationTarget,
+  admin: SecretsAdmin,
+  lambdas: Map<string, LocalLambda>,
+): Promise<Outcome> {
+  say(`${target.label}`);
+  const lambda = lambdas.get(target.functionName) as LocalLambda;
+  const driver = new RotationDriver({ onAttempt: progress(target) });
+  const started = performance.now();
+  try {
+    await driver.rotate(
+      target.secretId,
+      (event) => lambda.invoke(event),
+      functionArnName(target.functionName),
+    );
+    const totalMs = Math.round(performance.now() - started);
+    await target.settle();
+    const current = (await admin.valueAt(target.secretId, 'AWSCURRENT')) ?? {};
+    const previous = (await admin.valueAt(target.secretId, 'AWSPREVIOUS')) ?? {};
+    const currentWorks = await target.accepts(current);
+    const previousWorks = await target.accepts(previous);
+    const previousAsPromised = previousWorks === (target.previousAfterRotation === 'works');
+    say(`  proof: new credential works: ${mark(currentWorks)}`);
+    say(
+      `  proof: previous credential ${target.previousAfterRotation === 'works' ? 'still works (zero downtime)' : 'refused (single user)'}: ${mark(previousAsPromised)}`,
+    );
+    const ok = currentWorks && previousAsPromised;
+    return {
+      target,
+      versions: Object.keys(await admin.stages(target.secretId)).length,
+      totalMs,
+      ok,
+      result: ok ? 'rotated, proven' : 'proof failed',
+    };
+  } catch (error) {
+    say(`  rotation failed: ${(error as Error).message}`);
+    return {
+      target,
+      versions: 0,
+      totalMs: Math.round(performance.now() - started),
+      ok: false,
+      result: 'rotation failed',
+    };
+  }
+}
+
+/** An operator's emergency rotation: rotate now and make the previous credential stop working. */
+async function emergency(
+  target: RotationTarget,
+  admin: SecretsAdmin,
+  lambdas: Map<string, LocalLambda>,
+  lambdaApi: LocalLambdaServer,
+  cleanup: (() => Promise<unknown>)[],
+): Promise<Outcome> {
+  say(`Emergency rotation of ${target.label} with revokePrevious`);
+  const rotationLambda = lambdas.get(target.functionName) as LocalLambda;
+  // Secrets Manager's part after RotateSecret: invoke the four steps (moto does not).
+  const service: RotationServiceHandle = await startRotationService([target.secretId], (event) =>
+    rotationLambda.invoke(event),
+  );
+  const emergencyLambda = await LocalLambda.start('emergency-rotate', {
+    env: {
+      AWS_ENDPOINT_URL_LAMBDA: lambdaApi.endpoint,
+      EMERGENCY_WAIT_SECONDS: '60',
+      EMERGENCY_POLL_MS: '100',
+    },
+  });
+  cleanup.push(() => emergencyLambda.stop());
+  const before = (await admin.valueAt(target.secretId, 'AWSCURRENT')) ?? {};
+  const started = performance.now();
+  try {
+    const report = (await emergencyLambda.invoke({
+      secretId: target.secretId,
+      reason: 'demo: credential pasted in a public channel',
+      revokePrevious: true,
+    })) as { detail?: string };
+    const totalMs = Math.round(performance.now() - started);
+    await target.settle();
+    const current = (await admin.valueAt(target.secretId, 'AWSCURRENT')) ?? {};
+    const newWorks = await target.accepts(current);
+    const oldRefused = !(await target.accepts(before));
+    say(`  ${report.detail ?? ''} (${totalMs} ms)`);
+    say(`  proof: new credential works: ${mark(newWorks)}`);
+    say(`  proof: old credential refused: ${mark(oldRefused)}`);
+    const ok = newWorks && oldRefused;
+    return {
+      target,
+      versions: Object.keys(await admin.stages(target.secretId)).length,
+      totalMs,
+      ok,
+      result: ok ? 'emergency, revoked' : 'proof failed',
+    };
+  } catch (error) {
+    say(`  emergency rotation failed: ${(error as Error).message}`);
+    return {
+      target,
+      versions: 0,
+      totalMs: Math.round(performance.now() - started),
+      ok: false,
+      result: 'emergency failed',
+    };
+  } finally {
+    await service.stop();
+  }
+}
+
+/** How many secret values (every credential of every version) appear in `text`. */
+async function valuesLeakedIn(text: string, admin: SecretsAdmin, targets: RotationTarget[]): Promise<number> {
+  const sensitive = /(password|token|secret)$/i;
+  let found = 0;
+  for (const target of targets) {
+    for (const stage of ['AWSCURRENT', 'AWSPREVIOUS']) {
+      const value = (await admin.valueAt(target.secretId, stage)) ?? {};
+      for (const [key, field] of Object.entries(value)) {
+        if (sensitive.test(key) && typeof field === 'string' && field.length >= 8 && text.includes(field))
+          found++;
+      }
+    }
+  }
+  return found;
+}
+
+process.exitCode = await main();
