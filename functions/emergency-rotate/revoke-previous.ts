@@ -11,8 +11,28 @@ const FunctionErrorSchema = z.object({
   errorMessage: z.optional(z.string()),
 });
 
+/**
+ * What the rotation function answers after revoking (the core's StepReport). Anything else means
+ * the invocation did not reach a rotation function of this suite, or one too old to know the action.
+ */
+const RevokeReportSchema = z.object({
+  step: z.literal('revokePrevious'),
+  outcome: z.literal('succeeded'),
+});
+
 export class RevokeFailedError extends RotationError {
   override readonly name: string = 'RevokeFailedError';
+}
+
+const REVOKE_BY_HAND =
+  'The new credential is AWSCURRENT; revoke the previous one by hand on the target, then check the rotation function.';
+
+function parsePayload(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -33,20 +53,23 @@ export async function invokeRevoke(
       ),
     }),
   );
+  const payload = parsePayload(out.Payload ? new TextDecoder().decode(out.Payload) : '');
   if (out.FunctionError) {
-    const text = out.Payload ? new TextDecoder().decode(out.Payload) : '{}';
-    let detail = '';
-    try {
-      const parsed = FunctionErrorSchema.safeParse(JSON.parse(text));
-      if (parsed.success) detail = `${parsed.data.errorType ?? 'Error'}: ${parsed.data.errorMessage ?? ''}`;
-    } catch {
-      detail = 'no error detail';
-    }
+    const parsed = FunctionErrorSchema.safeParse(payload);
+    const detail = parsed.success
+      ? `${parsed.data.errorType ?? 'Error'}: ${parsed.data.errorMessage ?? ''}`
+      : 'no error detail';
     throw new RevokeFailedError(
       `revoking the previous credential failed in the rotation function (${detail})`,
+      { action: REVOKE_BY_HAND },
+    );
+  }
+  // A success status alone proves nothing: claiming a revoke that did not happen is worse than failing.
+  if (!RevokeReportSchema.safeParse(payload).success) {
+    throw new RevokeFailedError(
+      `${rotationLambdaArn} answered without an error but did not confirm the revoke (expected its report with step revokePrevious, outcome succeeded)`,
       {
-        action:
-          'The new credential is AWSCURRENT; revoke the previous one by hand on the target, then check the rotation function.',
+        action: `Check that the secret's rotation function is this suite's function for its kind. ${REVOKE_BY_HAND}`,
       },
     );
   }

@@ -116,6 +116,33 @@ describe('emergency-rotate', () => {
     service = undefined;
   });
 
+  it('does not claim a revoke that the rotation function did not confirm', async () => {
+    // No AWS_ENDPOINT_URL_LAMBDA: Invoke goes to moto, whose function answers "happy path OK"
+    // without running anything, as any function that ignores the revoke action would.
+    const misrouted = await LocalLambda.start('emergency-rotate', {
+      env: { EMERGENCY_WAIT_SECONDS: '20', EMERGENCY_POLL_MS: '100' },
+    });
+    const secretId = await admin.create(admin.uniqueName('emergency', 'password'), INITIAL);
+    await driver.rotate(secretId, (event) => runRotationInvocation(createTestRotator(target), event));
+    const before = (await admin.valueAt<TestSecret>(secretId, 'AWSCURRENT')) as TestSecret;
+    service = await startRotationService([secretId], (event) =>
+      runRotationInvocation(createTestRotator(target), event),
+    );
+    try {
+      await expect(
+        misrouted.invoke({ secretId, reason: 'credential in a screenshot', revokePrevious: true }),
+      ).rejects.toMatchObject({
+        name: 'RevokeFailedError',
+        message: expect.stringContaining('did not confirm the revoke'),
+      });
+      expect(target.accepts(before)).toBe(true); // nothing was revoked, and the report says so
+    } finally {
+      await service.stop();
+      service = undefined;
+      await misrouted.stop();
+    }
+  });
+
   it('refuses a request without a reason, before touching the secret', async () => {
     const { secretId } = await secretWithStalePending();
     const stagesBefore = await admin.stages(secretId);

@@ -102,6 +102,47 @@ describe('emergencyRotate', () => {
   });
 
   it.each([
+    ['a stub answer', 'Simple Lambda happy path OK'],
+    ['another step', { step: 'finishSecret', outcome: 'succeeded' }],
+    ['a skipped revoke', { step: 'revokePrevious', outcome: 'skipped' }],
+    ['nothing', null],
+  ])(
+    'reports a revoke as failed when the rotation function answers %s instead of confirming it',
+    async (_, answer) => {
+      sm.on(DescribeSecretCommand)
+        .resolvesOnce(describeAs({ c: ['AWSCURRENT'] }))
+        .resolves(describeAs({ c: ['AWSPREVIOUS'], [NEW]: ['AWSCURRENT'] }));
+      lambda.on(InvokeCommand).resolves({
+        StatusCode: 200,
+        Payload: new TextEncoder().encode(JSON.stringify(answer)) as InvokeCommandOutput['Payload'],
+      });
+      await expect(
+        emergencyRotate({ secretId: SECRET_ARN, reason: 'leak', revokePrevious: true }, fast),
+      ).rejects.toMatchObject({
+        name: 'RevokeFailedError',
+        message: `${ROTATION_ARN} answered without an error but did not confirm the revoke (expected its report with step revokePrevious, outcome succeeded)`,
+      });
+    },
+  );
+
+  it('reports the revoke done when the rotation function confirms it', async () => {
+    sm.on(DescribeSecretCommand)
+      .resolvesOnce(describeAs({ c: ['AWSCURRENT'] }))
+      .resolves(describeAs({ c: ['AWSPREVIOUS'], [NEW]: ['AWSCURRENT'] }));
+    lambda.on(InvokeCommand).resolves({
+      StatusCode: 200,
+      Payload: new TextEncoder().encode(
+        JSON.stringify({ step: 'revokePrevious', outcome: 'succeeded', version: 'c', kind: 'postgres' }),
+      ) as InvokeCommandOutput['Payload'],
+    });
+    const report = await emergencyRotate(
+      { secretId: SECRET_ARN, reason: 'leak', revokePrevious: true },
+      fast,
+    );
+    expect(report).toMatchObject({ outcome: 'succeeded', revokedPrevious: true });
+  });
+
+  it.each([
     [{ secretId: SECRET_ARN }, /`reason` is required/],
     [{ secretId: SECRET_ARN, reason: ' ' }, /`reason` must not be empty/],
     [{ reason: 'leak' }, /`secretId` is required/],
