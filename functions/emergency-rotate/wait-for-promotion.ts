@@ -44,6 +44,8 @@ export async function waitForPromotion(
         },
       );
     }
-    await new Promise((resolve) => setTimeout(resolve, options.pollMs));
+    // Never sleep past the deadline: the bound is what the function's timeout budget relies on.
+    const pause = Math.min(options.pollMs, Math.max(0, deadline - Date.now()));
+    await new Promise((resolve) => setTimeout(resolve, pause));
   }
 }

@@ -77,6 +77,17 @@ describe('emergencyRotate', () => {
     });
   });
 
+  it('gives up at its deadline, not one poll interval later', async () => {
+    sm.on(DescribeSecretCommand)
+      .resolvesOnce(describeAs({ c: ['AWSCURRENT'] }))
+      .resolves(describeAs({ c: ['AWSCURRENT'], [NEW]: ['AWSPENDING'] }));
+    const started = Date.now();
+    await expect(
+      emergencyRotate({ secretId: SECRET_ARN, reason: 'leak' }, { timeoutMs: 100, pollMs: 60_000 }),
+    ).rejects.toMatchObject({ name: 'RotationTimeoutError' });
+    expect(Date.now() - started).toBeLessThan(2_000);
+  });
+
   it('reports a revoke that failed in the rotation function, with what to do', async () => {
     sm.on(DescribeSecretCommand)
       .resolvesOnce(describeAs({ c: ['AWSCURRENT'] }))
