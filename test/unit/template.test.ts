@@ -37,6 +37,23 @@ const rotationFunctions = functions.filter(([, fn]) =>
   statementsIn(fn.Properties?.Policies).some((s) => actionsOf(s).includes('secretsmanager:PutSecretValue')),
 );
 
+const subOf = (value: unknown) => (value as { 'Fn::Sub'?: unknown } | undefined)?.['Fn::Sub'];
+const nameOf = (fn: CfnResource) => subOf(fn.Properties?.FunctionName) as string;
+const timeoutOf = (fn: CfnResource) =>
+  Number(fn.Properties?.Timeout ?? template.Globals?.Function?.Timeout ?? 3);
+const variablesOf = (props: Record<string, unknown> | undefined) =>
+  (props?.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {};
+/** A function's environment: the Globals' variables, then its own. */
+const environmentOf = (fn: CfnResource) => ({
+  ...variablesOf(template.Globals?.Function),
+  ...variablesOf(fn.Properties),
+});
+const functionById = (id: string) => {
+  const found = functions.find(([fid]) => fid === id)?.[1];
+  if (!found) throw new Error(`no function ${id} in template.yaml`);
+  return found;
+};
+
 describe('template.yaml', () => {
   it('runs every function on the Node major the tests run on, on arm64', () => {
     expect(template.Globals?.Function?.Runtime).toBe(`nodejs${process.versions.node.split('.')[0]}.x`);
@@ -132,5 +149,72 @@ describe('template.yaml', () => {
       expect.arrayContaining(['OverdueSecrets', 'StuckSecrets']),
     );
     for (const alarm of alarms) expect(alarm.AlarmActions).toEqual([{ Ref: 'AlertTopic' }]);
+  });
+
+  it('gives every function its log group, named as Lambda names it, with the retention parameter, created first', () => {
+    const logGroups = ofType('AWS::Logs::LogGroup');
+    for (const [id, fn] of functions) {
+      const group = logGroups.find(
+        ([, g]) => subOf(g.Properties?.LogGroupName) === `/aws/lambda/${nameOf(fn)}`,
+      );
+      expect(group, `${id} has no log group /aws/lambda/${nameOf(fn)}`).toBeDefined();
+      const [groupId, { Properties }] = group as [string, CfnResource];
+      expect(Properties?.RetentionInDays).toEqual({ Ref: 'LogRetentionDays' });
+      // Else Lambda may create the group first (no retention) and the stack fails on the name.
+      expect([fn.DependsOn].flat()).toContain(groupId);
+    }
+    expect(logGroups).toHaveLength(functions.length);
+  });
+
+  it("sets only environment variables each function's bundle reads (a typo would be ignored silently)", () => {
+    for (const [id, fn] of functions) {
+      const bundle = readFileSync(`dist/${folderOf(fn)}/index.mjs`, 'utf8');
+      const unread = Object.keys(environmentOf(fn)).filter(
+        (name) => !new RegExp(`\\b${name}\\b`).test(bundle),
+      );
+      expect(unread, `${id} sets variables its code never reads`).toEqual([]);
+    }
+  });
+
+  it('gives emergency-rotate time to wait, revoke through the slowest rotation function and report before Lambda stops it', () => {
+    const emergency = functionById('EmergencyRotateFunction');
+    // npm run emergency invokes this name by default.
+    expect(nameOf(emergency)).toBe('${Org}-${Environment}-emergency-rotate');
+    const waitSeconds = Number(environmentOf(emergency).EMERGENCY_WAIT_SECONDS);
+    const slowestRevoke = Math.max(...rotationFunctions.map(([, fn]) => timeoutOf(fn)));
+    const reportMargin = 30; // the audit line and the SNS notice, after the revoke
+    expect(waitSeconds).toBeGreaterThanOrEqual(300);
+    expect(timeoutOf(emergency)).toBeGreaterThanOrEqual(waitSeconds + slowestRevoke + reportMargin);
+    expect(timeoutOf(emergency)).toBeLessThanOrEqual(900);
+    // RotateSecret and the revoke invoke the secret's rotation function, whichever kind it is.
+    const invoke = statementsIn(emergency.Properties?.Policies).find((s) =>
+      actionsOf(s).includes('lambda:InvokeFunction'),
+    );
+    expect(invoke?.Resource).toEqual(
+      expect.arrayContaining(rotationFunctions.map(([id]) => ({ 'Fn::GetAtt': [id, 'Arn'] }))),
+    );
+  });
+
+  it("alarms on the monitor's figures in the namespace and under the service it publishes them with", () => {
+    const monitor = functionById('RotationMonitorFunction');
+    const bundle = readFileSync(`dist/${folderOf(monitor)}/index.mjs`, 'utf8');
+    const environment = environmentOf(monitor);
+    const monitorAlarms = ofType('AWS::CloudWatch::Alarm')
+      .map(([, a]) => a.Properties ?? {})
+      .filter((a) => a.Namespace !== 'AWS/Lambda');
+    expect(monitorAlarms.map((a) => a.MetricName).sort()).toEqual([
+      'DisabledSecrets',
+      'OverdueSecrets',
+      'StuckSecrets',
+    ]);
+    for (const alarm of monitorAlarms) {
+      expect(alarm.Namespace).toBe(environment.POWERTOOLS_METRICS_NAMESPACE);
+      expect(alarm.Dimensions).toEqual([{ Name: 'service', Value: environment.POWERTOOLS_SERVICE_NAME }]);
+      // The monitor publishes each figure as a property of the same name (minified bundles keep keys).
+      expect(
+        bundle.includes(`${String(alarm.MetricName)}:`),
+        `${String(alarm.MetricName)} is published`,
+      ).toBe(true);
+    }
   });
 });
