@@ -9,16 +9,10 @@
 import { buildAll } from './build.mjs';
 import { LocalLambda } from './lib/local-lambda';
 import { type LocalLambdaServer, startLocalLambdaServer } from './lib/local-lambda-server';
+import { missingTools } from './lib/preflight';
 import { table } from './bench/stats';
-import { MOTO_INSTALL_HINT, type MotoServer, motoEnvironment, startMoto } from '../test/support/moto';
-import {
-  POSTGRES_INSTALL_HINT,
-  postgresBinDir,
-  type PostgresCluster,
-  startPostgres,
-} from '../test/support/postgres';
-import { hasCommand } from '../test/support/processes';
-import { REDIS_INSTALL_HINT } from '../test/support/redis';
+import { type MotoServer, motoEnvironment, startMoto } from '../test/support/moto';
+import { type PostgresCluster, startPostgres } from '../test/support/postgres';
 import { RotationDriver, type StepAttempt } from '../test/support/rotation-driver';
 import { type RotationServiceHandle, startRotationService } from '../test/support/rotation-service';
 import { SecretsAdmin } from '../test/support/secrets-admin';
@@ -49,16 +43,8 @@ const say = (line = '') => process.stdout.write(`${line}\n`);
 const displayName = (secretId: string) => (secretId.split(':secret:')[1] ?? secretId).replace(/-\w{6}$/, '');
 const mark = (ok: boolean) => (ok ? 'ok' : 'FAILED');
 
-function preflight(): string[] {
-  const missing: string[] = [];
-  if (!hasCommand('moto_server')) missing.push(MOTO_INSTALL_HINT);
-  if (!postgresBinDir()) missing.push(POSTGRES_INSTALL_HINT);
-  if (!hasCommand('redis-server')) missing.push(REDIS_INSTALL_HINT);
-  return missing;
-}
-
 async function main(): Promise<number> {
-  const missing = preflight();
+  const missing = missingTools();
   if (missing.length > 0) {
     for (const hint of missing) say(`missing tool: ${hint}`);
     return 2;
