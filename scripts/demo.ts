@@ -151,6 +151,21 @@ async function main(): Promise<number> {
   }
 }
 
+async function proven(
+  target: RotationTarget,
+  admin: SecretsAdmin,
+  totalMs: number,
+  ok: boolean,
+  success: string,
+): Promise<Outcome> {
+  const versions = Object.keys(await admin.stages(target.secretId)).length;
+  return { target, versions, totalMs, ok, result: ok ? success : 'proof failed' };
+}
+
+function failed(target: RotationTarget, started: number, result: string): Outcome {
+  return { target, versions: 0, totalMs: Math.round(performance.now() - started), ok: false, result };
+}
+
 function progress(target: RotationTarget) {
   const secretName = displayName(target.secretId);
   return (attempt: StepAttempt) =>
@@ -187,23 +202,10 @@ async function rotateAndProve(
     say(
       `  proof: previous credential ${target.previousAfterRotation === 'works' ? 'still works (zero downtime)' : 'refused (single user)'}: ${mark(previousAsPromised)}`,
     );
-    const ok = currentWorks && previousAsPromised;
-    return {
-      target,
-      versions: Object.keys(await admin.stages(target.secretId)).length,
-      totalMs,
-      ok,
-      result: ok ? 'rotated, proven' : 'proof failed',
-    };
+    return proven(target, admin, totalMs, currentWorks && previousAsPromised, 'rotated, proven');
   } catch (error) {
     say(`  rotation failed: ${(error as Error).message}`);
-    return {
-      target,
-      versions: 0,
-      totalMs: Math.round(performance.now() - started),
-      ok: false,
-      result: 'rotation failed',
-    };
+    return failed(target, started, 'rotation failed');
   }
 }
 
@@ -245,23 +247,10 @@ async function emergency(
     say(`  ${report.detail ?? ''} (${totalMs} ms)`);
     say(`  proof: new credential works: ${mark(newWorks)}`);
     say(`  proof: old credential refused: ${mark(oldRefused)}`);
-    const ok = newWorks && oldRefused;
-    return {
-      target,
-      versions: Object.keys(await admin.stages(target.secretId)).length,
-      totalMs,
-      ok,
-      result: ok ? 'emergency, revoked' : 'proof failed',
-    };
+    return proven(target, admin, totalMs, newWorks && oldRefused, 'emergency, revoked');
   } catch (error) {
     say(`  emergency rotation failed: ${(error as Error).message}`);
-    return {
-      target,
-      versions: 0,
-      totalMs: Math.round(performance.now() - started),
-      ok: false,
-      result: 'emergency failed',
-    };
+    return failed(target, started, 'emergency failed');
   } finally {
     await service.stop();
   }
