@@ -9,16 +9,10 @@
 import { buildAll } from './build.mjs';
 import { LocalLambda } from './lib/local-lambda';
 import { type LocalLambdaServer, startLocalLambdaServer } from './lib/local-lambda-server';
+import { missingTools } from './lib/preflight';
 import { table } from './bench/stats';
-import { MOTO_INSTALL_HINT, type MotoServer, motoEnvironment, startMoto } from '../test/support/moto';
-import {
-  POSTGRES_INSTALL_HINT,
-  postgresBinDir,
-  type PostgresCluster,
-  startPostgres,
-} from '../test/support/postgres';
-import { hasCommand } from '../test/support/processes';
-import { REDIS_INSTALL_HINT } from '../test/support/redis';
+import { type MotoServer, motoEnvironment, startMoto } from '../test/support/moto';
+import { type PostgresCluster, startPostgres } from '../test/support/postgres';
 import { RotationDriver, type StepAttempt } from '../test/support/rotation-driver';
 import { type RotationServiceHandle, startRotationService } from '../test/support/rotation-service';
 import { SecretsAdmin } from '../test/support/secrets-admin';
@@ -49,16 +43,8 @@ const say = (line = '') => process.stdout.write(`${line}\n`);
 const displayName = (secretId: string) => (secretId.split(':secret:')[1] ?? secretId).replace(/-\w{6}$/, '');
 const mark = (ok: boolean) => (ok ? 'ok' : 'FAILED');
 
-function preflight(): string[] {
-  const missing: string[] = [];
-  if (!hasCommand('moto_server')) missing.push(MOTO_INSTALL_HINT);
-  if (!postgresBinDir()) missing.push(POSTGRES_INSTALL_HINT);
-  if (!hasCommand('redis-server')) missing.push(REDIS_INSTALL_HINT);
-  return missing;
-}
-
 async function main(): Promise<number> {
-  const missing = preflight();
+  const missing = missingTools();
   if (missing.length > 0) {
     for (const hint of missing) say(`missing tool: ${hint}`);
     return 2;
@@ -165,6 +151,21 @@ async function main(): Promise<number> {
   }
 }
 
+async function proven(
+  target: RotationTarget,
+  admin: SecretsAdmin,
+  totalMs: number,
+  ok: boolean,
+  success: string,
+): Promise<Outcome> {
+  const versions = Object.keys(await admin.stages(target.secretId)).length;
+  return { target, versions, totalMs, ok, result: ok ? success : 'proof failed' };
+}
+
+function failed(target: RotationTarget, started: number, result: string): Outcome {
+  return { target, versions: 0, totalMs: Math.round(performance.now() - started), ok: false, result };
+}
+
 function progress(target: RotationTarget) {
   const secretName = displayName(target.secretId);
   return (attempt: StepAttempt) =>
@@ -201,23 +202,10 @@ async function rotateAndProve(
     say(
       `  proof: previous credential ${target.previousAfterRotation === 'works' ? 'still works (zero downtime)' : 'refused (single user)'}: ${mark(previousAsPromised)}`,
     );
-    const ok = currentWorks && previousAsPromised;
-    return {
-      target,
-      versions: Object.keys(await admin.stages(target.secretId)).length,
-      totalMs,
-      ok,
-      result: ok ? 'rotated, proven' : 'proof failed',
-    };
+    return proven(target, admin, totalMs, currentWorks && previousAsPromised, 'rotated, proven');
   } catch (error) {
     say(`  rotation failed: ${(error as Error).message}`);
-    return {
-      target,
-      versions: 0,
-      totalMs: Math.round(performance.now() - started),
-      ok: false,
-      result: 'rotation failed',
-    };
+    return failed(target, started, 'rotation failed');
   }
 }
 
@@ -259,23 +247,10 @@ async function emergency(
     say(`  ${report.detail ?? ''} (${totalMs} ms)`);
     say(`  proof: new credential works: ${mark(newWorks)}`);
     say(`  proof: old credential refused: ${mark(oldRefused)}`);
-    const ok = newWorks && oldRefused;
-    return {
-      target,
-      versions: Object.keys(await admin.stages(target.secretId)).length,
-      totalMs,
-      ok,
-      result: ok ? 'emergency, revoked' : 'proof failed',
-    };
+    return proven(target, admin, totalMs, newWorks && oldRefused, 'emergency, revoked');
   } catch (error) {
     say(`  emergency rotation failed: ${(error as Error).message}`);
-    return {
-      target,
-      versions: 0,
-      totalMs: Math.round(performance.now() - started),
-      ok: false,
-      result: 'emergency failed',
-    };
+    return failed(target, started, 'emergency failed');
   } finally {
     await service.stop();
   }

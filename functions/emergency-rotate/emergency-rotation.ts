@@ -5,7 +5,7 @@ import { RotationError } from '../../shared/rotation/errors';
 import { secretsManager } from '../../shared/secrets/client';
 import { describeSecret, versionWithStage } from '../../shared/secrets/describe';
 import { Stage } from '../../shared/secrets/stages';
-import { removeStage } from '../../shared/secrets/versions';
+import { moveStage, removeStage } from '../../shared/secrets/versions';
 import { parseEmergencyInput } from './input';
 import { invokeRevoke } from './revoke-previous';
 import { waitForPromotion, type WaitOptions } from './wait-for-promotion';
@@ -56,8 +56,17 @@ export async function emergencyRotate(rawInput: unknown, wait: WaitOptions = wai
     }
     facts.previousVersion = versionWithStage(description, Stage.Current);
 
+    // RotateSecret refuses while a crashed rotation holds AWSPENDING. Its setSecret may already
+    // have applied that credential to the target, so keep it reachable as ROTATION_ABANDONED: the
+    // next setSecret can still log in with it (single user, registered webhook token).
     for (const [versionId, stages] of Object.entries(description.versions)) {
       if (stages.includes(Stage.Pending) && !stages.includes(Stage.Current)) {
+        await moveStage(
+          description.arn,
+          Stage.Abandoned,
+          versionId,
+          versionWithStage(description, Stage.Abandoned),
+        );
         await removeStage(description.arn, Stage.Pending, versionId);
         facts.cleared.push(versionId);
       }
@@ -77,7 +86,9 @@ export async function emergencyRotate(rawInput: unknown, wait: WaitOptions = wai
     await waitForPromotion(description.arn, token, wait);
 
     if (input.revokePrevious) {
-      await invokeRevoke(rotationLambdaArn, description.arn, input.reason);
+      // The old AWSCURRENT is now AWSPREVIOUS: name it, so a rotation finishing meanwhile cannot
+      // make the revoke hit a credential clients were just given.
+      await invokeRevoke(rotationLambdaArn, description.arn, input.reason, facts.previousVersion);
       facts.revoked = true;
     }
     return {

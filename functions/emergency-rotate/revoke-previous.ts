@@ -43,13 +43,19 @@ export async function invokeRevoke(
   rotationLambdaArn: string,
   secretArn: string,
   reason: string,
+  previousVersionId?: string,
 ): Promise<void> {
   const out = await lambda().send(
     new InvokeCommand({
       FunctionName: rotationLambdaArn,
       InvocationType: 'RequestResponse',
       Payload: new TextEncoder().encode(
-        JSON.stringify({ Action: 'revokePrevious', SecretId: secretArn, Reason: reason }),
+        JSON.stringify({
+          Action: 'revokePrevious',
+          SecretId: secretArn,
+          Reason: reason,
+          ...(previousVersionId ? { PreviousVersionId: previousVersionId } : {}),
+        }),
       ),
     }),
   );

@@ -49,11 +49,14 @@ export async function setSingleUser(pending: PostgresSecret, ctx: Ctx): Promise<
     ctx.annotate({ loggedInWith: 'AWSPENDING', passwordChanged: false });
     return;
   }
-  const previous = await ctx.previous();
+  const sameRole = (secret: PostgresSecret | undefined): secret is PostgresSecret =>
+    secret !== undefined && secret.username === pending.username && secret.host === pending.host;
   const candidates: [PostgresSecret, string][] = [[current, 'AWSCURRENT']];
-  if (previous && previous.username === pending.username && previous.host === pending.host) {
-    candidates.push([previous, 'AWSPREVIOUS']);
-  }
+  const previous = await ctx.previous();
+  if (sameRole(previous)) candidates.push([previous, 'AWSPREVIOUS']);
+  // An emergency rotation may have abandoned a rotation whose setSecret already set its password.
+  const abandoned = await ctx.abandoned();
+  if (sameRole(abandoned)) candidates.push([abandoned, 'ROTATION_ABANDONED']);
   for (const [secret, stage] of candidates) {
     const connection = await tryConnect(endpoint, login(secret, stage));
     if (!connection) continue;

@@ -9,13 +9,15 @@ export type RegisterOutcome = 'registered' | 'already-registered';
  *
  * A retried setSecret may find the sender already switched (the first PUT landed but its answer was
  * lost): the current token is then refused, so the same PUT is repeated authenticated with the new
- * token; a sender that accepts it already holds it, and the call is a no-op for it.
+ * token; a sender that accepts it already holds it, and the call is a no-op for it. A sender
+ * switched to the token of a rotation an emergency rotation abandoned accepts that one instead.
  */
 export async function registerToken(
   registerUrl: URL,
   currentToken: string,
   pendingToken: string,
   version: string,
+  abandonedToken?: string,
 ): Promise<RegisterOutcome> {
   const put = (bearer: string) =>
     httpRequest({
@@ -45,5 +47,9 @@ export async function registerToken(
 
   const retry = await put(pendingToken);
   if (retry.status >= 200 && retry.status < 300) return 'already-registered';
+  if (abandonedToken && abandonedToken !== currentToken) {
+    const fromAbandoned = await put(abandonedToken);
+    if (fromAbandoned.status >= 200 && fromAbandoned.status < 300) return 'registered';
+  }
   throw failure;
 }

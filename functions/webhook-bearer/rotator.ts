@@ -29,7 +29,10 @@ export const webhookBearerRotator: Rotator<WebhookBearerSecret> = {
       return;
     }
     const current = await ctx.current();
-    ctx.annotate({ register: await registerToken(registerUrl, current.token, pending.token, ctx.token) });
+    const abandoned = await ctx.abandoned();
+    ctx.annotate({
+      register: await registerToken(registerUrl, current.token, pending.token, ctx.token, abandoned?.token),
+    });
   },
 
   async test(pending, ctx) {

@@ -41,6 +41,11 @@ export class VersionNotStagedError extends RotationError {
   override readonly name: string = 'VersionNotStagedError';
 }
 
+/** Another rotation of the secret is under way, or finished meanwhile: the operation would race it. */
+export class RotationInProgressError extends RotationError {
+  override readonly name: string = 'RotationInProgressError';
+}
+
 /** A stored secret value is not JSON, or misses or mistypes a key. */
 export class SecretFormatError extends RotationError {
   override readonly name: string = 'SecretFormatError';

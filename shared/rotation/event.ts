@@ -47,6 +47,8 @@ const RevokeEventSchema = z.object({
   Action: z.literal('revokePrevious'),
   SecretId: z.string().check(z.minLength(1)),
   Reason: z.string().check(z.minLength(1), z.maxLength(500)),
+  /** The version the caller means to revoke; refused when AWSPREVIOUS has moved on since. */
+  PreviousVersionId: z.optional(z.string().check(z.minLength(32), z.maxLength(64))),
 });
 export type RevokeEvent = z.infer<typeof RevokeEventSchema>;
 

@@ -1,21 +1,47 @@
 import { versionWithStage } from '../secrets/describe';
 import type { SecretDescription } from '../secrets/describe';
 import { Stage } from '../secrets/stages';
-import { RotationError, SecretVersionMissingError } from './errors';
+import { RotationError, RotationInProgressError, SecretVersionMissingError } from './errors';
 import type { Rotator } from './rotator';
 import { StepContext } from './step-context';
 
 /**
  * Emergency: make the AWSPREVIOUS credential stop working now, through the rotator that knows the
  * target. Run after a completed rotation, so the new AWSCURRENT is already proven.
+ *
+ * Refused while a rotation is in progress: its pending credential may live where AWSPREVIOUS's does
+ * (alternating users reuse the previous role), so revoking now could disable the credential that
+ * rotation is about to promote. Refused too when AWSPREVIOUS is not the version the caller named.
  */
 export async function revokePrevious<S>(
   rotator: Rotator<S>,
   description: SecretDescription,
+  expectedPreviousVersion?: string,
 ): Promise<{ ctx: StepContext<S>; previousVersion: string }> {
   const previousVersion = versionWithStage(description, Stage.Previous);
   if (!previousVersion) {
     throw new SecretVersionMissingError(`secret ${description.name} has no AWSPREVIOUS version to revoke`);
+  }
+  const inProgress = Object.entries(description.versions).find(
+    ([, stages]) => stages.includes(Stage.Pending) && !stages.includes(Stage.Current),
+  );
+  if (inProgress) {
+    throw new RotationInProgressError(
+      `a rotation of ${description.name} is in progress (version ${inProgress[0]} is AWSPENDING); revoking AWSPREVIOUS now could disable the credential it is about to promote`,
+      {
+        retryable: true,
+        action: 'Let the rotation finish (or run emergency-rotate, which handles it), then revoke.',
+      },
+    );
+  }
+  if (expectedPreviousVersion && expectedPreviousVersion !== previousVersion) {
+    throw new RotationInProgressError(
+      `AWSPREVIOUS of ${description.name} is version ${previousVersion}, not ${expectedPreviousVersion}: a later rotation finished meanwhile; refusing to revoke a credential clients may have just received`,
+      {
+        action:
+          'Check which credential must go; revoke again without PreviousVersionId if AWSPREVIOUS is it.',
+      },
+    );
   }
   if (!rotator.revoke) {
     throw new RotationError(

@@ -14,6 +14,12 @@ export interface RotationContext<S> {
   /** The AWSPREVIOUS value, parsed, or undefined before the first rotation. */
   previous(): Promise<S | undefined>;
   /**
+   * The pending value of a rotation an emergency rotation abandoned (label ROTATION_ABANDONED), if
+   * any and readable. Its setSecret may have reached the target, so a rotator whose setSecret
+   * replaces the credential (single-user password, registered webhook token) tries it last to log in.
+   */
+  abandoned(): Promise<S | undefined>;
+  /**
    * The AWSCURRENT value of another secret (a master or admin credential), JSON-decoded; the
    * rotator validates it with its own schema. `purpose` names it in errors ("master secret").
    */

@@ -41,7 +41,7 @@ function runRevoke<S>(rotator: Rotator<S>, rawEvent: unknown): Promise<StepRepor
     audit.reason = event.Reason;
     const description = await describeSecret(event.SecretId);
     Object.assign(audit, { secretArn: description.arn, secretName: description.name });
-    const { ctx, previousVersion } = await revokePrevious(rotator, description);
+    const { ctx, previousVersion } = await revokePrevious(rotator, description, event.PreviousVersionId);
     Object.assign(audit, { version: previousVersion, ctx });
     return { outcome: 'succeeded', detail: 'the previous credential no longer works' };
   });

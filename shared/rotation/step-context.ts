@@ -47,6 +47,18 @@ export class StepContext<S> implements RotationContext<S> {
     return versionId ? this.load(versionId, Stage.Previous) : undefined;
   }
 
+  async abandoned(): Promise<S | undefined> {
+    const versionId = versionWithStage(this.description, Stage.Abandoned);
+    if (!versionId) return undefined;
+    try {
+      return await this.load(versionId, Stage.Abandoned);
+    } catch (error) {
+      // A fallback credential only: an unreadable one is no reason to fail the rotation.
+      this.logger.warn('the abandoned pending value cannot be read; ignoring it', { versionId, error });
+      return undefined;
+    }
+  }
+
   /** The value stored under this rotation's token, if createSecret has stored one. */
   pendingIfStored(): Promise<S | undefined> {
     return this.load(this.token, Stage.Pending);

@@ -1,7 +1,7 @@
 import { rememberSecretFields } from '../observability/redaction';
 import { versionWithStage } from '../secrets/describe';
 import { Stage } from '../secrets/stages';
-import { promoteToCurrent, putPendingValue } from '../secrets/versions';
+import { promoteToCurrent, putPendingValue, removeStage } from '../secrets/versions';
 import type { RotationStep } from './event';
 import type { StepContext } from './step-context';
 
@@ -46,6 +46,9 @@ async function finishSecret<S>(ctx: StepContext<S>): Promise<StepResult> {
   const pending = await ctx.pending();
   await ctx.rotator.finish?.(pending, ctx);
   await promoteToCurrent(ctx.secretArn, ctx.token, versionWithStage(ctx.description, Stage.Current));
+  // With a new credential current, an abandoned rotation's credential is of no further use.
+  const abandoned = versionWithStage(ctx.description, Stage.Abandoned);
+  if (abandoned) await removeStage(ctx.secretArn, Stage.Abandoned, abandoned);
   return 'promoted the pending version to AWSCURRENT';
 }
 

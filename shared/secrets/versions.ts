@@ -97,20 +97,30 @@ export async function putPendingValue(
   }
 }
 
+/** Move a label to `toVersionId`, taking it off `fromVersionId` (the version holding it, if any). */
+export async function moveStage(
+  secretArn: string,
+  stage: Stage,
+  toVersionId: string,
+  fromVersionId: string | undefined,
+): Promise<void> {
+  await secretsManager().send(
+    new UpdateSecretVersionStageCommand({
+      SecretId: secretArn,
+      VersionStage: stage,
+      MoveToVersionId: toVersionId,
+      ...(fromVersionId && fromVersionId !== toVersionId ? { RemoveFromVersionId: fromVersionId } : {}),
+    }),
+  );
+}
+
 /** Move AWSCURRENT to `token`; the service moves AWSPREVIOUS to the version that held it. */
 export async function promoteToCurrent(
   secretArn: string,
   token: string,
   currentVersionId: string | undefined,
-) {
-  await secretsManager().send(
-    new UpdateSecretVersionStageCommand({
-      SecretId: secretArn,
-      VersionStage: Stage.Current,
-      MoveToVersionId: token,
-      ...(currentVersionId ? { RemoveFromVersionId: currentVersionId } : {}),
-    }),
-  );
+): Promise<void> {
+  await moveStage(secretArn, Stage.Current, token, currentVersionId);
 }
 
 /** Take a staging label off one version (a stale AWSPENDING, a revoked AWSPREVIOUS). */

@@ -45,16 +45,20 @@ describe('emergencyRotate', () => {
     expect(sm.commandCalls(RotateSecretCommand)).toHaveLength(0);
   });
 
-  it('clears every stale AWSPENDING, then rotates immediately with the configured function', async () => {
+  it('marks a stale AWSPENDING abandoned (its credential may be live), clears it, then rotates immediately', async () => {
     sm.on(DescribeSecretCommand)
-      .resolvesOnce(describeAs({ c: ['AWSCURRENT'], stale: ['AWSPENDING'] }))
+      .resolvesOnce(describeAs({ c: ['AWSCURRENT'], older: ['ROTATION_ABANDONED'], stale: ['AWSPENDING'] }))
       .resolves(describeAs({ c: ['AWSPREVIOUS'], [NEW]: ['AWSCURRENT'] }));
     const report = await emergencyRotate({ secretId: SECRET_ARN, reason: 'leak' }, fast);
-    expect(sm.commandCalls(UpdateSecretVersionStageCommand)[0]?.args[0].input).toEqual({
-      SecretId: SECRET_ARN,
-      VersionStage: 'AWSPENDING',
-      RemoveFromVersionId: 'stale',
-    });
+    expect(sm.commandCalls(UpdateSecretVersionStageCommand).map((call) => call.args[0].input)).toEqual([
+      {
+        SecretId: SECRET_ARN,
+        VersionStage: 'ROTATION_ABANDONED',
+        MoveToVersionId: 'stale',
+        RemoveFromVersionId: 'older',
+      },
+      { SecretId: SECRET_ARN, VersionStage: 'AWSPENDING', RemoveFromVersionId: 'stale' },
+    ]);
     expect(sm.commandCalls(RotateSecretCommand)[0]?.args[0].input).toEqual({
       SecretId: SECRET_ARN,
       RotationLambdaARN: ROTATION_ARN,
@@ -109,7 +113,13 @@ describe('emergencyRotate', () => {
     const payload = JSON.parse(
       new TextDecoder().decode(lambda.commandCalls(InvokeCommand)[0]?.args[0].input.Payload as Uint8Array),
     );
-    expect(payload).toEqual({ Action: 'revokePrevious', SecretId: SECRET_ARN, Reason: 'leak' });
+    // The version the emergency demoted: the revoke is refused if another rotation moved it.
+    expect(payload).toEqual({
+      Action: 'revokePrevious',
+      SecretId: SECRET_ARN,
+      Reason: 'leak',
+      PreviousVersionId: 'c',
+    });
   });
 
   it.each([

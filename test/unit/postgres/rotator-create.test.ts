@@ -23,6 +23,7 @@ function fakeContext(notes: Record<string, unknown>): RotationContext<PostgresSe
     logger,
     current: async () => CURRENT,
     previous: async () => undefined,
+    abandoned: async () => undefined,
     readOtherSecret: async () => {
       throw new Error('createSecret must not read other secrets');
     },

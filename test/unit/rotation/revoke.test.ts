@@ -19,6 +19,7 @@ const PREVIOUS = { username: 'app', password: 'previous-password-Bb2!' };
 let state: FakeSecretState;
 let output: ReturnType<typeof captureOutput>;
 
+const TOKEN_IN_PROGRESS = 'i0000000-0000-4000-8000-000000000004';
 const revokeEvent = { Action: 'revokePrevious', SecretId: SECRET_ARN, Reason: 'laptop stolen' };
 
 beforeEach(() => {
@@ -70,5 +71,33 @@ describe('revokePrevious (emergency)', () => {
         SecretId: SECRET_ARN,
       }),
     ).rejects.toThrow('invalid revoke event: `Reason` is required');
+  });
+
+  it('refuses while a rotation is in progress: its pending credential may live where AWSPREVIOUS does', async () => {
+    state.versions[TOKEN_IN_PROGRESS] = ['AWSPENDING'];
+    const revoked: TestSecret[] = [];
+    const rotator = {
+      ...createTestRotator(new InMemoryTarget(CURRENT)),
+      revoke: async (p: TestSecret) => void revoked.push(p),
+    };
+    await expect(runRotationInvocation(rotator, revokeEvent)).rejects.toMatchObject({
+      name: 'RotationInProgressError',
+      message: expect.stringContaining(`version ${TOKEN_IN_PROGRESS} is AWSPENDING`),
+      retryable: true,
+    });
+    expect(revoked).toEqual([]);
+  });
+
+  it('refuses when AWSPREVIOUS is not the version the caller meant (a rotation finished meanwhile)', async () => {
+    const revoked: TestSecret[] = [];
+    const rotator = {
+      ...createTestRotator(new InMemoryTarget(CURRENT)),
+      revoke: async (p: TestSecret) => void revoked.push(p),
+    };
+    await expect(
+      runRotationInvocation(rotator, { ...revokeEvent, PreviousVersionId: CURRENT_ID }),
+    ).rejects.toThrow(`AWSPREVIOUS of sergas/test/dev/password is version ${PREVIOUS_ID}, not ${CURRENT_ID}`);
+    await runRotationInvocation(rotator, { ...revokeEvent, PreviousVersionId: PREVIOUS_ID });
+    expect(revoked).toEqual([PREVIOUS]);
   });
 });

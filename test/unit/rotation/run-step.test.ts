@@ -292,6 +292,43 @@ describe('finishSecret', () => {
   });
 });
 
+describe('an abandoned rotation (emergency-rotate labelled it ROTATION_ABANDONED)', () => {
+  const ABANDONED_ID = 'a0000000-0000-4000-8000-000000000005';
+  const ABANDONED = { username: 'app', password: 'abandoned-password-Ff6!' };
+
+  beforeEach(() => {
+    state.versions[ABANDONED_ID] = ['ROTATION_ABANDONED'];
+    state.values[ABANDONED_ID] = JSON.stringify(ABANDONED);
+    state.values[TOKEN] = JSON.stringify({ username: 'app', password: 'pending-password-Dd4!' });
+  });
+
+  it('offers its value to the rotator, read by version id and label', async () => {
+    const seen: unknown[] = [];
+    const rotator = createTestRotator(target);
+    rotator.set = async (_pending, ctx) => void seen.push(await ctx.abandoned());
+    await runRotationStep(rotator, event('setSecret'));
+    expect(seen).toEqual([ABANDONED]);
+    expect(sm.commandCalls(GetSecretValueCommand).map((c) => c.args[0].input)).toContainEqual({
+      SecretId: SECRET_ARN,
+      VersionId: ABANDONED_ID,
+      VersionStage: 'ROTATION_ABANDONED',
+    });
+  });
+
+  it('is forgotten once a new credential is promoted', async () => {
+    await runRotationStep(createTestRotator(target), event('finishSecret'));
+    expect(sm.commandCalls(UpdateSecretVersionStageCommand).map((c) => c.args[0].input)).toEqual([
+      {
+        SecretId: SECRET_ARN,
+        VersionStage: 'AWSCURRENT',
+        MoveToVersionId: TOKEN,
+        RemoveFromVersionId: CURRENT_ID,
+      },
+      { SecretId: SECRET_ARN, VersionStage: 'ROTATION_ABANDONED', RemoveFromVersionId: ABANDONED_ID },
+    ]);
+  });
+});
+
 describe('failures', () => {
   it('lets a throttled API call propagate as retryable and alerts operations', async () => {
     // What the SDK throws once its own adaptive retries are exhausted.

@@ -1,0 +1,172 @@
+/**
+ * `npm run bench [-- --rotations 20 --cold-runs 15 --scale 50,100,250,500 --concurrency 10]`
+ *
+ * Figures, not a timed test: bundle sizes and cold starts, rotation wall time and Secrets Manager
+ * calls per secret type, PostgreSQL at scale, peak memory of warm function processes. Prints tables
+ * and writes .bench/results.json. Every figure is measured here, against the same local servers the
+ * demo uses; nothing is asserted, so a slow machine gives slow figures, never a failure.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { buildAll } from './build.mjs';
+import { measureBundles } from './bench/bundles';
+import { benchRotations, type RotationFigures } from './bench/rotations';
+import { benchScale, type ScaleFigures } from './bench/scale';
+import { round, table } from './bench/stats';
+import { missingTools } from './lib/preflight';
+import { startCountingProxy } from '../test/support/counting-proxy';
+import { motoEnvironment, startMoto } from '../test/support/moto';
+import { startPostgres } from '../test/support/postgres';
+import { SecretsAdmin } from '../test/support/secrets-admin';
+import {
+  mcpTarget,
+  postgresTarget,
+  redisTarget,
+  type RotationTarget,
+  webhookTarget,
+  zohoTarget,
+} from '../test/support/targets';
+
+const { values } = parseArgs({
+  options: {
+    rotations: { type: 'string', default: '20' },
+    'cold-runs': { type: 'string', default: '15' },
+    scale: { type: 'string', default: '50,100,250,500' },
+    concurrency: { type: 'string', default: '10' },
+    out: { type: 'string', default: '.bench/results.json' },
+  },
+});
+const rotations = Number(values.rotations);
+const coldRuns = Number(values['cold-runs']);
+const scaleSizes = values.scale.split(',').filter(Boolean).map(Number);
+const concurrency = Number(values.concurrency);
+
+const say = (line = '') => process.stdout.write(`${line}\n`);
+const kb = (bytes: number) => `${round(bytes / 1024)} KB`;
+
+async function main(): Promise<number> {
+  const missing = missingTools();
+  if (missing.length > 0) {
+    for (const hint of missing) say(`missing tool: ${hint}`);
+    return 2;
+  }
+  await buildAll({ quiet: true });
+
+  say(`Bundles and cold start (median of ${coldRuns} fresh processes each, Node ${process.versions.node})`);
+  const bundles = measureBundles(coldRuns);
+  say(
+    table(
+      ['function', 'minified', 'gzipped', 'cold start', 'p95', 'bundle init'],
+      bundles.bundles.map((b) => [
+        b.function,
+        kb(b.bytes),
+        kb(b.gzipBytes),
+        `${b.coldStartMs} ms`,
+        `${b.coldStartP95Ms} ms`,
+        `${b.bundleInitMs} ms`,
+      ]),
+    ),
+  );
+  say(`(cold start includes Node's own start: ${bundles.nodeStartMs} ms for an empty script)`);
+
+  const cleanup: (() => Promise<unknown>)[] = [];
+  const results: { rotations: RotationFigures[]; scale: ScaleFigures[] } = { rotations: [], scale: [] };
+  try {
+    const moto = await startMoto();
+    cleanup.push(() => moto.stop());
+    Object.assign(process.env, motoEnvironment(moto.endpoint), { ALLOW_LOOPBACK_HTTP: 'true' });
+    const proxy = await startCountingProxy(moto.endpoint);
+    cleanup.push(() => proxy.stop());
+    const cluster = await startPostgres();
+    cleanup.push(() => cluster.stop());
+    const admin = new SecretsAdmin();
+
+    const targets: RotationTarget[] = [
+      await postgresTarget(cluster, admin, 'single-user'),
+      await postgresTarget(cluster, admin, 'alternating-users'),
+      await redisTarget(admin),
+      // The bench mints more than Zoho's 10 tokens per 10 minutes: lift the local limits.
+      await zohoTarget(admin, {}, { mintLimit: 10_000, maxActiveAccessTokens: 10_000 }),
+      await webhookTarget(admin),
+      await mcpTarget(admin),
+    ];
+    for (const target of targets) cleanup.push(() => target.stop());
+
+    say();
+    say(`Rotations (${rotations} per type, one warm function process each, against local servers)`);
+    for (const target of targets) results.rotations.push(await benchRotations(target, proxy, rotations));
+    say(
+      table(
+        [
+          'type',
+          'steps median',
+          'steps p95',
+          'wall median',
+          'wall p95',
+          'SM calls',
+          'first',
+          'failures',
+          'peak RSS',
+        ],
+        results.rotations.map((r) => [
+          r.type,
+          `${r.stepsMedianMs} ms`,
+          `${r.stepsP95Ms} ms`,
+          `${r.wallMedianMs} ms`,
+          `${r.wallP95Ms} ms`,
+          r.secretsManagerCalls,
+          r.firstRotationCalls,
+          r.failures,
+          `${r.peakRssMb} MB`,
+        ]),
+      ),
+    );
+    say('(steps: the four invocations; wall: plus RotateSecret and the label clean-up the service does)');
+    say('(SM calls: Secrets Manager calls the function made per warm rotation; first: the cold first one)');
+
+    say();
+    say(`Scale: PostgreSQL secrets (one role each) rotated by ${concurrency} warm function processes`);
+    for (const size of scaleSizes) {
+      results.scale.push(await benchScale(cluster, admin, size, concurrency));
+      const last = results.scale.at(-1) as ScaleFigures;
+      say(
+        `  ${size} secrets: ${last.totalSeconds} s, ${last.rotationsPerSecond}/s, ${last.failures} failures`,
+      );
+    }
+    say(
+      table(
+        ['secrets', 'total', 'rotations/s', 'per rotation', 'failures', 'peak RSS'],
+        results.scale.map((s) => [
+          s.secrets,
+          `${s.totalSeconds} s`,
+          s.rotationsPerSecond,
+          `${s.msPerRotation} ms`,
+          s.failures,
+          `${s.peakRssMb} MB`,
+        ]),
+      ),
+    );
+  } finally {
+    for (const stop of cleanup.reverse()) await stop().catch(() => undefined);
+  }
+
+  const report = {
+    measuredAt: new Date().toISOString(),
+    node: process.versions.node,
+    machine: {
+      cpus: (await import('node:os')).cpus().length,
+      platform: process.platform,
+      arch: process.arch,
+    },
+    nodeStartMs: bundles.nodeStartMs,
+    bundles: bundles.bundles,
+    ...results,
+  };
+  mkdirSync(values.out.replace(/\/[^/]+$/, ''), { recursive: true });
+  writeFileSync(values.out, `${JSON.stringify(report, null, 2)}\n`);
+  say();
+  say(`wrote ${values.out}`);
+  return 0;
+}
+
+process.exitCode = await main();
