@@ -8,13 +8,17 @@
  */
 import { buildAll } from './build.mjs';
 import { LocalLambda } from './lib/local-lambda';
-import { type LocalLambdaServer, startLocalLambdaServer } from './lib/local-lambda-server';
 import { missingTools } from './lib/preflight';
 import { table } from './bench/stats';
 import { type MotoServer, motoEnvironment, startMoto } from '../test/support/moto';
 import { type PostgresCluster, startPostgres } from '../test/support/postgres';
 import { RotationDriver, type StepAttempt } from '../test/support/rotation-driver';
 import { type RotationServiceHandle, startRotationService } from '../test/support/rotation-service';
+import {
+  credentialsIn,
+  type RotationFunctions,
+  startRotationFunctions,
+} from '../test/support/rotation-functions';
 import { SecretsAdmin } from '../test/support/secrets-admin';
 import { startSnsListener } from '../test/support/sns-listener';
 import {
@@ -28,7 +32,6 @@ import {
 
 const ORG = 'sergas';
 const ENV = 'dev';
-const functionArnName = (functionName: string) => `${ORG}-${ENV}-${functionName}-rotation`;
 
 interface Outcome {
   target: RotationTarget;
@@ -101,22 +104,15 @@ async function main(): Promise<number> {
     say(`local Redis, Zoho, webhook receiver and MCP server started; ${targets.length} secrets created`);
 
     // One warm "container" per function, reachable through a local Lambda Invoke API (for revoke).
-    const lambdaApi: LocalLambdaServer = await startLocalLambdaServer();
-    cleanup.push(() => lambdaApi.stop());
-    const lambdas = new Map<string, LocalLambda>();
-    for (const target of targets) {
-      if (lambdas.has(target.functionName)) continue;
-      const lambda = await LocalLambda.start(target.functionName, { env: target.env });
-      lambdas.set(target.functionName, lambda);
-      cleanup.push(() => lambda.stop());
-      lambdaApi.register(functionArnName(target.functionName), (event) => lambda.invoke(event));
-    }
+    // One warm "container" per function, reachable through a local Lambda Invoke API (for revoke).
+    const functions: RotationFunctions = await startRotationFunctions(targets);
+    cleanup.push(() => functions.stop());
 
     say();
-    for (const target of targets) outcomes.push(await rotateAndProve(target, admin, lambdas));
+    for (const target of targets) outcomes.push(await rotateAndProve(target, admin, functions));
 
     say();
-    outcomes.push(await emergency(targets[1] as RotationTarget, admin, lambdas, lambdaApi, cleanup));
+    outcomes.push(await emergency(targets[1] as RotationTarget, admin, functions, cleanup));
 
     say();
     say(
@@ -132,11 +128,7 @@ async function main(): Promise<number> {
       ),
     );
     await alerts.waitFor(1, 2_000); // the emergency rotation's notice
-    const leaked = await valuesLeakedIn(
-      [...lambdas.values()].map((l) => l.output()).join('\n') + JSON.stringify(alerts.messages),
-      admin,
-      targets,
-    );
+    const leaked = await valuesLeakedIn(functions.output() + JSON.stringify(alerts.messages), admin, targets);
     say();
     for (const message of alerts.messages) say(`alert topic: ${message.Subject ?? '(no subject)'}`);
     say(`secret values found in function output or alerts: ${leaked}`);
@@ -179,18 +171,13 @@ function progress(target: RotationTarget) {
 async function rotateAndProve(
   target: RotationTarget,
   admin: SecretsAdmin,
-  lambdas: Map<string, LocalLambda>,
+  functions: RotationFunctions,
 ): Promise<Outcome> {
   say(`${target.label}`);
-  const lambda = lambdas.get(target.functionName) as LocalLambda;
   const driver = new RotationDriver({ onAttempt: progress(target) });
   const started = performance.now();
   try {
-    await driver.rotate(
-      target.secretId,
-      (event) => lambda.invoke(event),
-      functionArnName(target.functionName),
-    );
+    await driver.rotate(target.secretId, functions.invoker(target), functions.nameOf(target));
     const totalMs = Math.round(performance.now() - started);
     await target.settle();
     const current = (await admin.valueAt(target.secretId, 'AWSCURRENT')) ?? {};
@@ -213,19 +200,18 @@ async function rotateAndProve(
 async function emergency(
   target: RotationTarget,
   admin: SecretsAdmin,
-  lambdas: Map<string, LocalLambda>,
-  lambdaApi: LocalLambdaServer,
+  functions: RotationFunctions,
   cleanup: (() => Promise<unknown>)[],
 ): Promise<Outcome> {
   say(`Emergency rotation of ${target.label} with revokePrevious`);
-  const rotationLambda = lambdas.get(target.functionName) as LocalLambda;
   // Secrets Manager's part after RotateSecret: invoke the four steps (moto does not).
-  const service: RotationServiceHandle = await startRotationService([target.secretId], (event) =>
-    rotationLambda.invoke(event),
+  const service: RotationServiceHandle = await startRotationService(
+    [target.secretId],
+    functions.invoker(target),
   );
   const emergencyLambda = await LocalLambda.start('emergency-rotate', {
     env: {
-      AWS_ENDPOINT_URL_LAMBDA: lambdaApi.endpoint,
+      AWS_ENDPOINT_URL_LAMBDA: functions.api.endpoint,
       EMERGENCY_WAIT_SECONDS: '60',
       EMERGENCY_POLL_MS: '100',
     },
@@ -256,20 +242,14 @@ async function emergency(
   }
 }
 
-/** How many secret values (every credential of every version) appear in `text`. */
+/** How many credentials (of every target's current and previous version) appear in `text`. */
 async function valuesLeakedIn(text: string, admin: SecretsAdmin, targets: RotationTarget[]): Promise<number> {
-  const sensitive = /(password|token|secret)$/i;
-  let found = 0;
+  const values = [];
   for (const target of targets) {
-    for (const stage of ['AWSCURRENT', 'AWSPREVIOUS']) {
-      const value = (await admin.valueAt(target.secretId, stage)) ?? {};
-      for (const [key, field] of Object.entries(value)) {
-        if (sensitive.test(key) && typeof field === 'string' && field.length >= 8 && text.includes(field))
-          found++;
-      }
-    }
+    for (const stage of ['AWSCURRENT', 'AWSPREVIOUS'])
+      values.push(await admin.valueAt(target.secretId, stage));
   }
-  return found;
+  return credentialsIn(values).filter((credential) => text.includes(credential)).length;
 }
 
 process.exitCode = await main();
