@@ -48,6 +48,7 @@ export async function revokePrevious<S>(
       `${rotator.kind} secrets have no revoke: the previous credential cannot be disabled here`,
     );
   }
+  // A revoke belongs to no rotation: the context's "token" is the AWSCURRENT version it protects.
   const currentVersion = versionWithStage(description, Stage.Current) ?? previousVersion;
   const ctx = new StepContext(rotator, description, currentVersion, 'revokePrevious');
   const previous = await ctx.previous();

@@ -43,6 +43,8 @@ function runRevoke<S>(rotator: Rotator<S>, rawEvent: unknown): Promise<StepRepor
     Object.assign(audit, { secretArn: description.arn, secretName: description.name });
     const { ctx, previousVersion } = await revokePrevious(rotator, description, event.PreviousVersionId);
     Object.assign(audit, { version: previousVersion, ctx });
-    return { outcome: 'succeeded', detail: 'the previous credential no longer works' };
+    // Where consumers cache credentials (bearer verifiers), they notice at their next refresh; the
+    // kind's documentation says when each target stops accepting it.
+    return { outcome: 'succeeded', detail: 'revoked the previous credential at the target' };
   });
 }
