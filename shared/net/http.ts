@@ -1,5 +1,6 @@
 import axios, { type AxiosResponse, type Method, isAxiosError } from 'axios';
 import { TargetUnreachableError, TlsVerificationError } from '../rotation/errors';
+import { isCertificateError } from './tls-errors';
 
 /** Per-request timeout; a rotation step has minutes, but a hung endpoint should fail fast and clearly. */
 export const DEFAULT_HTTP_TIMEOUT_MS = Number(process.env.HTTP_TIMEOUT_MS ?? 10_000);
@@ -34,16 +35,6 @@ export interface HttpRequest {
   responseType?: 'json' | 'text' | 'stream';
 }
 
-const TLS_ERROR_CODES = new Set([
-  'CERT_HAS_EXPIRED',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'ERR_TLS_CERT_ALTNAME_INVALID',
-  'CERT_NOT_YET_VALID',
-]);
-
 /**
  * Send a request and return the response whatever its status. Transport failures become typed
  * errors whose messages name the endpoint by host only: the full URL or request could hold a token.
@@ -64,11 +55,12 @@ export async function httpRequest<T = unknown>(request: HttpRequest): Promise<Ax
   }
 }
 
-function describeTransportError(error: unknown, request: HttpRequest): Error {
+/** Exported for tests: which transport failure becomes which typed error. */
+export function describeTransportError(error: unknown, request: HttpRequest): Error {
   const where = `${request.purpose} at ${request.url.host}`;
   if (!isAxiosError(error)) return new TargetUnreachableError(`${where} could not be called`);
   const code = error.code ?? '';
-  if (TLS_ERROR_CODES.has(code)) {
+  if (isCertificateError(code)) {
     return new TlsVerificationError(`${where}: TLS certificate verification failed (${code})`, {
       action: 'Check the endpoint certificate and the CA bundle (NODE_EXTRA_CA_CERTS).',
     });
