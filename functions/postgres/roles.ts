@@ -9,7 +9,7 @@ import {
 import { rememberSecret } from '../../shared/observability/redaction';
 import { PermissionDeniedError, RotationError, TargetUnreachableError } from '../../shared/rotation/errors';
 import type { Connection } from './connection';
-import { ConfigurationError } from './errors';
+import { ConfigurationError } from '../../shared/rotation/errors';
 
 /**
  * The SCRAM-SHA-256 verifier PostgreSQL will store for `password`. CREATE/ALTER ROLE store a

@@ -1,4 +1,4 @@
-import { ConfigurationError } from './errors';
+import { numberFromEnv } from '../../shared/config/env';
 
 /** The function's knobs, read from the environment once per container. */
 export interface PostgresSettings {
@@ -13,16 +13,9 @@ export interface PostgresSettings {
 export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
 export const DEFAULT_STATEMENT_TIMEOUT_MS = 15_000;
 
+/** 100 ms to 10 minutes: less is a unit mistake (seconds for milliseconds), more is longer than a step should wait. */
 function milliseconds(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 100 || value > 600_000) {
-    throw new ConfigurationError(`${name} must be an integer number of milliseconds between 100 and 600000`, {
-      action: `Fix ${name} in the function's environment.`,
-    });
-  }
-  return value;
+  return numberFromEnv(name, fallback, { min: 100, max: 600_000, integer: true, unit: 'milliseconds' }, env);
 }
 
 export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): PostgresSettings {

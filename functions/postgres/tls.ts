@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
-import { ConfigurationError } from './errors';
+import { ConfigurationError } from '../../shared/rotation/errors';
 
 /**
  * TLS options for a connection that must be encrypted and verified. The CA bundle is read on the

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { RedisConfigurationError } from './errors';
+import { numberFromEnv } from '../../shared/config/env';
+import { ConfigurationError } from '../../shared/rotation/errors';
 
 /**
  * The function's Redis knobs, from its environment. Timeouts are short by default: a rotation step
@@ -18,16 +19,9 @@ export interface RedisSettings {
 export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
 export const DEFAULT_COMMAND_TIMEOUT_MS = 5_000;
 
+/** 100 ms to 2 minutes: less is a unit mistake (seconds for milliseconds), more is longer than a step should wait. */
 function milliseconds(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 100 || value > 120_000) {
-    throw new RedisConfigurationError(`${name} must be a number of milliseconds between 100 and 120000`, {
-      action: `Fix ${name} in the function's environment.`,
-    });
-  }
-  return value;
+  return numberFromEnv(name, fallback, { min: 100, max: 120_000, integer: true, unit: 'milliseconds' }, env);
 }
 
 export function redisSettings(env: NodeJS.ProcessEnv = process.env): RedisSettings {
@@ -50,7 +44,7 @@ export function caBundle(path: string): Buffer {
     try {
       bundle = readFileSync(path);
     } catch (error) {
-      throw new RedisConfigurationError(
+      throw new ConfigurationError(
         `REDIS_CA_BUNDLE is ${path}, which cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
         { action: 'Ship the CA bundle with the function or fix REDIS_CA_BUNDLE.' },
       );

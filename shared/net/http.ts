@@ -1,9 +1,23 @@
 import axios, { type AxiosResponse, type Method, isAxiosError } from 'axios';
+import { numberFromEnv } from '../config/env';
 import { TargetUnreachableError, TlsVerificationError } from '../rotation/errors';
 import { isCertificateError } from './tls-errors';
 
 /** Per-request timeout; a rotation step has minutes, but a hung endpoint should fail fast and clearly. */
-export const DEFAULT_HTTP_TIMEOUT_MS = Number(process.env.HTTP_TIMEOUT_MS ?? 10_000);
+export const DEFAULT_HTTP_TIMEOUT_MS = 10_000;
+
+/**
+ * HTTP_TIMEOUT_MS, validated, read when a request is made rather than at module load: a bad value
+ * then fails the step with a ConfigurationError in its audit line instead of crashing the cold start.
+ */
+export function httpTimeoutMs(env: NodeJS.ProcessEnv = process.env): number {
+  return numberFromEnv(
+    'HTTP_TIMEOUT_MS',
+    DEFAULT_HTTP_TIMEOUT_MS,
+    { min: 100, max: 600_000, integer: true, unit: 'milliseconds' },
+    env,
+  );
+}
 
 /**
  * One axios instance for every rotator. Redirects are not followed: a 3xx could carry the
@@ -11,7 +25,6 @@ export const DEFAULT_HTTP_TIMEOUT_MS = Number(process.env.HTTP_TIMEOUT_MS ?? 10_
  * returned to the caller, who knows what each one means for its protocol.
  */
 const http = axios.create({
-  timeout: DEFAULT_HTTP_TIMEOUT_MS,
   maxRedirects: 0,
   validateStatus: () => true,
   // Responses are small JSON documents; refuse anything huge instead of buffering it.
@@ -40,13 +53,15 @@ export interface HttpRequest {
  * errors whose messages name the endpoint by host only: the full URL or request could hold a token.
  */
 export async function httpRequest<T = unknown>(request: HttpRequest): Promise<AxiosResponse<T>> {
+  // Outside the try: a bad HTTP_TIMEOUT_MS is a configuration error, not a transport failure.
+  const timeout = request.timeoutMs ?? httpTimeoutMs();
   try {
     return await http.request<T>({
       method: request.method,
       url: request.url.toString(),
       headers: request.headers,
       data: request.data,
-      timeout: request.timeoutMs ?? DEFAULT_HTTP_TIMEOUT_MS,
+      timeout,
       responseType: request.responseType ?? 'json',
       ...(request.responseType === 'text' ? { transformResponse: (body: unknown) => body } : {}),
     });

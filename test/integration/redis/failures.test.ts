@@ -256,7 +256,7 @@ describe('unusual users and settings', () => {
         .runSteps(secretId, token, (e) => misconfigured.invoke(e))
         .catch((e: unknown) => e)) as RotationFailedError;
       const error = failure.lastError as LambdaInvokeError;
-      expect(error.errorType).toBe('RedisConfigurationError');
+      expect(error.errorType).toBe('ConfigurationError');
       expect(error.message).toContain(
         'REDIS_CA_BUNDLE is /nonexistent/ca.pem, which cannot be read (ENOENT)',
       );

@@ -26,7 +26,7 @@ describe('redis settings', () => {
       }),
     ).toEqual({ connectTimeoutMs: 750, commandTimeoutMs: 2000, caBundlePath: '/ca.pem' });
     expect(() => redisSettings({ REDIS_CONNECT_TIMEOUT_MS: 'soon' })).toThrow(
-      'REDIS_CONNECT_TIMEOUT_MS must be a number of milliseconds between 100 and 120000',
+      'REDIS_CONNECT_TIMEOUT_MS must be an integer number of milliseconds between 100 and 120000',
     );
   });
 
