@@ -1,13 +1,11 @@
 import { numberFromEnv } from '../../shared/config/env';
 
-/** The function's knobs, read from the environment once per container. */
+/** The function's timeouts, read from the environment (PG_CA_BUNDLE is read by tls.ts, when TLS needs it). */
 export interface PostgresSettings {
   /** PG_CONNECT_TIMEOUT_MS: TCP + TLS + authentication, per connection attempt. */
   connectTimeoutMs: number;
   /** PG_STATEMENT_TIMEOUT_MS: statement_timeout and lock_timeout on the server, read timeout here. */
   statementTimeoutMs: number;
-  /** PG_CA_BUNDLE: a PEM file of CAs to trust (e.g. RDS's global bundle) instead of Node's store. */
-  caBundlePath: string | undefined;
 }
 
 export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
@@ -22,6 +20,5 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): PostgresS
   return {
     connectTimeoutMs: milliseconds(env, 'PG_CONNECT_TIMEOUT_MS', DEFAULT_CONNECT_TIMEOUT_MS),
     statementTimeoutMs: milliseconds(env, 'PG_STATEMENT_TIMEOUT_MS', DEFAULT_STATEMENT_TIMEOUT_MS),
-    caBundlePath: env.PG_CA_BUNDLE || undefined,
   };
 }
