@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import * as z from 'zod/mini';
-import { DEFAULT_HTTP_TIMEOUT_MS, httpRequest } from '../../shared/net/http';
+import { httpRequest, httpTimeoutMs } from '../../shared/net/http';
 import { errorForBearerStatus } from '../../shared/net/http-status';
 import { describeIssues } from '../../shared/rotation/secret-format';
 import { McpProtocolError } from './errors';
@@ -48,7 +48,7 @@ export interface InitializeOutcome {
 export async function initializeWithToken(
   serverUrl: URL,
   token: string,
-  timeoutMs = DEFAULT_HTTP_TIMEOUT_MS,
+  timeoutMs = httpTimeoutMs(),
 ): Promise<InitializeOutcome> {
   const where = `MCP server at ${serverUrl.host}`;
   const response = await httpRequest<Readable>({

@@ -3,6 +3,7 @@ import {
   TargetUnreachableError,
   TlsVerificationError,
 } from '../../shared/rotation/errors';
+import { isCertificateError } from '../../shared/net/tls-errors';
 import {
   DatabaseNotFoundError,
   LoginRefusedError,
@@ -19,22 +20,6 @@ export interface Attempt {
   credential: string;
   connectTimeoutMs: number;
 }
-
-/** Node's and OpenSSL's codes for a certificate that does not verify. */
-const CERTIFICATE_CODES = new Set([
-  'CERT_HAS_EXPIRED',
-  'CERT_NOT_YET_VALID',
-  'CERT_REVOKED',
-  'CERT_UNTRUSTED',
-  'CERT_SIGNATURE_FAILURE',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'ERR_TLS_CERT_ALTNAME_INVALID',
-  'HOSTNAME_MISMATCH',
-]);
 
 /** SQLSTATEs that mean "try again shortly": the server is starting, shutting down, or full. */
 const TRANSIENT_SQLSTATES = new Set(['57P01', '57P02', '57P03', '53300', '53400', '08000', '08003', '08006']);
@@ -90,7 +75,7 @@ export function classifyConnectError(error: unknown, attempt: Attempt): unknown 
         action: 'Check the network path from the function (VPC, subnets, security groups) to the database.',
       });
   }
-  if (typeof code === 'string' && CERTIFICATE_CODES.has(code)) {
+  if (isCertificateError(code)) {
     return new TlsVerificationError(`the TLS certificate of ${where} could not be verified (${code})`, {
       action:
         'Point PG_CA_BUNDLE at the CA that signed the server certificate (for RDS, the global bundle), and check that `host` matches the certificate. Never set ssl:false to get around this.',

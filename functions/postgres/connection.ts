@@ -52,7 +52,7 @@ export async function connect(endpoint: Endpoint, login: Login): Promise<Connect
     database: endpoint.database,
     user: login.username,
     password: login.password,
-    ssl: endpoint.tls ? tlsOptions(settings.caBundlePath) : false,
+    ssl: endpoint.tls ? tlsOptions() : false,
     enableChannelBinding: endpoint.tls,
     connectionTimeoutMillis: settings.connectTimeoutMs,
     statement_timeout: settings.statementTimeoutMs,

@@ -35,11 +35,6 @@ export class RoleStateError extends TargetError {
   override readonly name: string = 'RoleStateError';
 }
 
-/** The function's own environment (timeouts, CA bundle path) is wrong. */
-export class ConfigurationError extends RotationError {
-  override readonly name: string = 'ConfigurationError';
-}
-
 /** The pending value does not belong with the current one (another user or host). */
 export class PendingMismatchError extends RotationError {
   override readonly name: string = 'PendingMismatchError';

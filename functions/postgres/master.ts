@@ -1,28 +1,15 @@
 import { RotationError, SecretFormatError } from '../../shared/rotation/errors';
+import { readOtherSecretAs } from '../../shared/rotation/other-secret';
 import type { RotationContext } from '../../shared/rotation/rotator';
 import type { Login } from './connection';
 import {
   DEFAULT_DATABASE,
   type Endpoint,
-  type MasterSecret,
   parseMasterSecret,
   portOf,
   type PostgresSecret,
   tlsOf,
 } from './secret';
-
-function parseMaster(raw: unknown, arn: string): MasterSecret {
-  try {
-    return parseMasterSecret(raw);
-  } catch (error) {
-    if (error instanceof SecretFormatError) {
-      throw new SecretFormatError(`the master secret ${arn} is ${error.message}`, error.problems, {
-        action: 'Fix the master secret: it needs at least username and password.',
-      });
-    }
-    throw error;
-  }
-}
 
 export interface MasterAccess {
   endpoint: Endpoint;
@@ -42,7 +29,13 @@ export async function masterAccess(
 ): Promise<MasterAccess> {
   const arn = secret.masterarn;
   if (!arn) throw new RotationError('the secret has no masterarn: not an alternating-users secret');
-  const master = parseMaster(await ctx.readOtherSecret(arn, 'master secret'), arn);
+  const master = await readOtherSecretAs(
+    ctx,
+    arn,
+    'master secret',
+    parseMasterSecret,
+    'Fix the master secret: it needs at least username and password.',
+  );
   if (master.host !== undefined && master.host !== secret.host) {
     throw new SecretFormatError(
       `the master secret ${arn} is for host ${master.host}, but the application secret is for ${secret.host}`,

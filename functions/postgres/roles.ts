@@ -1,15 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { escapeIdentifier, escapeLiteral } from 'pg';
 import { scramSha256Verifier } from '../../shared/credentials/scram';
-import {
-  generatePassword,
-  passwordPolicyFromEnv,
-  PasswordPolicyError,
-} from '../../shared/credentials/password';
+import { generatePassword, passwordPolicyFromEnv } from '../../shared/credentials/password';
 import { rememberSecret } from '../../shared/observability/redaction';
 import { PermissionDeniedError, RotationError, TargetUnreachableError } from '../../shared/rotation/errors';
 import type { Connection } from './connection';
-import { ConfigurationError } from './errors';
 
 /**
  * The SCRAM-SHA-256 verifier PostgreSQL will store for `password`. CREATE/ALTER ROLE store a
@@ -24,16 +19,7 @@ export function verifierFor(password: string): string {
 
 /** A fresh password under the policy in the environment (PASSWORD_LENGTH, EXCLUDE_*...). */
 export function newPassword(): string {
-  try {
-    return generatePassword(passwordPolicyFromEnv());
-  } catch (error) {
-    if (error instanceof PasswordPolicyError) {
-      throw new ConfigurationError(`the password policy is invalid: ${error.message}`, {
-        action: 'Fix PASSWORD_LENGTH / EXCLUDE_* in the function environment.',
-      });
-    }
-    throw error;
-  }
+  return generatePassword(passwordPolicyFromEnv());
 }
 
 /**

@@ -1,34 +1,24 @@
-import { ConfigurationError } from './errors';
+import { numberFromEnv } from '../../shared/config/env';
 
-/** The function's knobs, read from the environment once per container. */
+/** The function's timeouts, read from the environment (PG_CA_BUNDLE is read by tls.ts, when TLS needs it). */
 export interface PostgresSettings {
   /** PG_CONNECT_TIMEOUT_MS: TCP + TLS + authentication, per connection attempt. */
   connectTimeoutMs: number;
   /** PG_STATEMENT_TIMEOUT_MS: statement_timeout and lock_timeout on the server, read timeout here. */
   statementTimeoutMs: number;
-  /** PG_CA_BUNDLE: a PEM file of CAs to trust (e.g. RDS's global bundle) instead of Node's store. */
-  caBundlePath: string | undefined;
 }
 
 export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
 export const DEFAULT_STATEMENT_TIMEOUT_MS = 15_000;
 
+/** 100 ms to 10 minutes: less is a unit mistake (seconds for milliseconds), more is longer than a step should wait. */
 function milliseconds(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 100 || value > 600_000) {
-    throw new ConfigurationError(`${name} must be an integer number of milliseconds between 100 and 600000`, {
-      action: `Fix ${name} in the function's environment.`,
-    });
-  }
-  return value;
+  return numberFromEnv(name, fallback, { min: 100, max: 600_000, integer: true, unit: 'milliseconds' }, env);
 }
 
 export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): PostgresSettings {
   return {
     connectTimeoutMs: milliseconds(env, 'PG_CONNECT_TIMEOUT_MS', DEFAULT_CONNECT_TIMEOUT_MS),
     statementTimeoutMs: milliseconds(env, 'PG_STATEMENT_TIMEOUT_MS', DEFAULT_STATEMENT_TIMEOUT_MS),
-    caBundlePath: env.PG_CA_BUNDLE || undefined,
   };
 }

@@ -1,5 +1,6 @@
 import type { RotationContext } from '../../shared/rotation/rotator';
 import { CredentialRejectedError } from '../../shared/rotation/errors';
+import { readOtherSecretAs } from '../../shared/rotation/other-secret';
 import { type RedisSession, type SessionContext, withSession, type TransportOptions } from './connection';
 import { nodeLabel } from './failures';
 import { type Credential, parseAdminSecret, type RedisNode, type RedisSecret } from './secret';
@@ -31,9 +32,12 @@ export async function actorFor(
   selfPasswords: () => Promise<Partial<Record<SelfPassword, RedisSecret>>>,
 ): Promise<Actor> {
   if (secret.adminarn) {
-    const admin = parseAdminSecret(
-      await ctx.readOtherSecret(secret.adminarn, 'Redis admin secret'),
+    const admin = await readOtherSecretAs(
+      ctx,
       secret.adminarn,
+      'Redis admin secret',
+      parseAdminSecret,
+      'Fix the secret named by `adminarn`: it needs `password` and usually `username` of an ACL admin user.',
     );
     return {
       candidates: [{ credential: admin, label: 'the admin credential' }],

@@ -1,9 +1,10 @@
 import { isIP } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import { Redis } from 'ioredis';
+import { loadCaBundle } from '../../shared/net/ca-bundle';
 import { ConnectDeadlineError, type FailureContext, redisFailure } from './failures';
 import type { Credential, RedisNode } from './secret';
-import { caBundle, type RedisSettings } from './settings';
+import type { RedisSettings } from './settings';
 
 /** How to reach a node: TLS unless the secret says exactly `tls: false`. */
 export interface TransportOptions {
@@ -43,12 +44,14 @@ export class RedisSession {
   }
 }
 
-function tlsOptions(host: string, settings: RedisSettings): ConnectionOptions {
+/** Verified TLS; REDIS_CA_BUNDLE (when set) is read on the first TLS connection, then kept. */
+function tlsOptions(host: string): ConnectionOptions {
+  const ca = loadCaBundle('REDIS_CA_BUNDLE');
   return {
     rejectUnauthorized: true,
     // SNI only for names; Node verifies an address against the certificate's IP SANs.
     ...(isIP(host) ? {} : { servername: host }),
-    ...(settings.caBundlePath ? { ca: caBundle(settings.caBundlePath) } : {}),
+    ...(ca ? { ca } : {}),
   };
 }
 
@@ -74,7 +77,7 @@ export async function openSession(
       doing: 'connecting and authenticating',
       timeoutMs: settings.connectTimeoutMs,
     });
-  const tls = transport.tls ? tlsOptions(node.host, settings) : undefined;
+  const tls = transport.tls ? tlsOptions(node.host) : undefined;
   const client = new Redis({
     host: node.host,
     port: node.port,

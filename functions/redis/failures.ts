@@ -6,6 +6,7 @@ import {
   TargetUnreachableError,
   TlsVerificationError,
 } from '../../shared/rotation/errors';
+import { isCertificateError } from '../../shared/net/tls-errors';
 import type { RedisNode } from './secret';
 
 /** What was going on when a Redis call failed: everything an operator needs, and no value. */
@@ -34,21 +35,6 @@ export class ConnectDeadlineError extends Error {
     super(`connect deadline passed during ${phase}`);
   }
 }
-
-const TLS_VERIFY_CODES = new Set([
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'CERT_HAS_EXPIRED',
-  'CERT_NOT_YET_VALID',
-  'CERT_UNTRUSTED',
-  'CERT_SIGNATURE_FAILURE',
-  'CERT_REVOKED',
-  'ERR_TLS_CERT_ALTNAME_INVALID',
-  'HOSTNAME_MISMATCH',
-]);
 
 const NETWORK_CODES: Record<string, string> = {
   ECONNREFUSED: 'refused the connection',
@@ -101,7 +87,7 @@ export function redisFailure(error: unknown, context: FailureContext): RotationE
       { action: context.deniedAction },
     );
   }
-  if (code && TLS_VERIFY_CODES.has(code)) {
+  if (isCertificateError(code)) {
     return new TlsVerificationError(`the TLS certificate of ${where} could not be verified (${code})`, {
       action:
         'Set REDIS_CA_BUNDLE to a PEM file with the CA that signed the server certificate, and make sure `host` is a name or address the certificate lists.',

@@ -55,22 +55,12 @@ export interface Credential {
   password: string;
 }
 
-export function parseAdminSecret(value: unknown, adminArn: string): Credential {
-  try {
-    const admin = parserFor(AdminSecretSchema, 'Redis admin')(value);
-    return { username: admin.username ?? 'default', password: admin.password };
-  } catch (error) {
-    if (error instanceof SecretFormatError) {
-      throw new SecretFormatError(
-        `the admin secret ${adminArn} (adminarn) is ${error.message}`,
-        error.problems,
-        {
-          action: 'Fix the admin secret: it needs `password` and usually `username` of an ACL admin user.',
-        },
-      );
-    }
-    throw error;
-  }
+const parseAdminFormat = parserFor(AdminSecretSchema, 'Redis admin');
+
+/** The admin credential; `username` defaults to `default` (a server with only requirepass). */
+export function parseAdminSecret(value: unknown): Credential {
+  const admin = parseAdminFormat(value);
+  return { username: admin.username ?? 'default', password: admin.password };
 }
 
 /** One Redis server the ACL change must reach. `address` is host:port, safe to log. */

@@ -1,5 +1,4 @@
-import { readFileSync } from 'node:fs';
-import { RedisConfigurationError } from './errors';
+import { numberFromEnv } from '../../shared/config/env';
 
 /**
  * The function's Redis knobs, from its environment. Timeouts are short by default: a rotation step
@@ -11,51 +10,19 @@ export interface RedisSettings {
   connectTimeoutMs: number;
   /** Each command once connected. */
   commandTimeoutMs: number;
-  /** PEM file of the CA(s) that sign the servers' certificates; unset: Node's default roots. */
-  caBundlePath: string | undefined;
 }
 
 export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
 export const DEFAULT_COMMAND_TIMEOUT_MS = 5_000;
 
+/** 100 ms to 2 minutes: less is a unit mistake (seconds for milliseconds), more is longer than a step should wait. */
 function milliseconds(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 100 || value > 120_000) {
-    throw new RedisConfigurationError(`${name} must be a number of milliseconds between 100 and 120000`, {
-      action: `Fix ${name} in the function's environment.`,
-    });
-  }
-  return value;
+  return numberFromEnv(name, fallback, { min: 100, max: 120_000, integer: true, unit: 'milliseconds' }, env);
 }
 
 export function redisSettings(env: NodeJS.ProcessEnv = process.env): RedisSettings {
   return {
     connectTimeoutMs: milliseconds(env, 'REDIS_CONNECT_TIMEOUT_MS', DEFAULT_CONNECT_TIMEOUT_MS),
     commandTimeoutMs: milliseconds(env, 'REDIS_COMMAND_TIMEOUT_MS', DEFAULT_COMMAND_TIMEOUT_MS),
-    caBundlePath: env.REDIS_CA_BUNDLE || undefined,
   };
-}
-
-const bundles = new Map<string, Buffer>();
-
-/**
- * The CA bundle, read the first time a TLS connection needs it and kept for the container's life:
- * a cold start that talks plain Redis (or never connects) does not pay for reading it.
- */
-export function caBundle(path: string): Buffer {
-  let bundle = bundles.get(path);
-  if (!bundle) {
-    try {
-      bundle = readFileSync(path);
-    } catch (error) {
-      throw new RedisConfigurationError(
-        `REDIS_CA_BUNDLE is ${path}, which cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
-        { action: 'Ship the CA bundle with the function or fix REDIS_CA_BUNDLE.' },
-      );
-    }
-    bundles.set(path, bundle);
-  }
-  return bundle;
 }

@@ -1,5 +1,6 @@
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { publishNotice } from '../../shared/observability/alerts';
+import { numberFromEnv } from '../../shared/config/env';
 import { audited } from '../../shared/rotation/audited';
 import { type Assessment, assess, type MonitorThresholds } from './assess';
 import { listSuiteSecrets, type InventoryOptions } from './inventory';
@@ -10,8 +11,11 @@ export function monitorConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Moni
   return {
     tagKey: env.MONITOR_TAG_KEY ?? 'rotation-suite',
     ...(env.MONITOR_TAG_VALUE ? { tagValue: env.MONITOR_TAG_VALUE } : {}),
-    overdueGraceMs: Number(env.OVERDUE_GRACE_HOURS ?? 24) * 3_600_000,
-    stuckAfterMs: Number(env.STUCK_AFTER_MINUTES ?? 180) * 60_000,
+    // Up to a year each: a NaN threshold would make every comparison false and hide every problem.
+    overdueGraceMs:
+      numberFromEnv('OVERDUE_GRACE_HOURS', 24, { min: 0, max: 8_760, unit: 'hours' }, env) * 3_600_000,
+    stuckAfterMs:
+      numberFromEnv('STUCK_AFTER_MINUTES', 180, { min: 0, max: 525_600, unit: 'minutes' }, env) * 60_000,
   };
 }
 
@@ -54,13 +58,12 @@ function emitPerSecret(assessment: Assessment): void {
  * Daily: find the suite's secrets whose rotation is overdue, stuck or disabled; a metric per secret,
  * suite-wide totals for the alarms, and one SNS summary when anything is wrong.
  */
-export async function runMonitor(
-  config: MonitorConfig = monitorConfigFromEnv(),
-  now = new Date(),
-): Promise<MonitorSummary> {
+export async function runMonitor(config?: MonitorConfig, now = new Date()): Promise<MonitorSummary> {
   let summary: MonitorSummary | undefined;
   await audited('monitor', {}, 'monitorRotations', async (audit) => {
-    const assessments = (await listSuiteSecrets(config)).map((facts) => assess(facts, now, config));
+    // Read inside the audited body, so a bad threshold is audited and alerted like any failure.
+    const settings = config ?? monitorConfigFromEnv();
+    const assessments = (await listSuiteSecrets(settings)).map((facts) => assess(facts, now, settings));
     const names = (pick: (a: Assessment) => boolean) => assessments.filter(pick).map((a) => a.name);
     summary = {
       checked: assessments.length,

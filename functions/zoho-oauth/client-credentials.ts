@@ -1,5 +1,5 @@
 import type { RotationContext } from '../../shared/rotation/rotator';
-import { SecretFormatError } from '../../shared/rotation/errors';
+import { readOtherSecretAs } from '../../shared/rotation/other-secret';
 import { type ZohoSecret, parseClientCredentials } from './secret';
 
 export interface ClientCredentials {
@@ -18,18 +18,13 @@ export async function clientCredentials(
   ctx: RotationContext<ZohoSecret>,
 ): Promise<ClientCredentials> {
   if (secret.client_secret_arn !== undefined) {
-    const other = await ctx.readOtherSecret(secret.client_secret_arn, 'Zoho client credentials secret');
-    let parsed;
-    try {
-      parsed = parseClientCredentials(other);
-    } catch (error) {
-      const problems = error instanceof SecretFormatError ? error.problems : [];
-      throw new SecretFormatError(
-        `the Zoho client credentials secret ${secret.client_secret_arn} is ${(error as Error).message}`,
-        problems,
-        { action: 'Store {"client_id": "...", "client_secret": "..."} in that secret.' },
-      );
-    }
+    const parsed = await readOtherSecretAs(
+      ctx,
+      secret.client_secret_arn,
+      'Zoho client credentials secret',
+      parseClientCredentials,
+      'Store {"client_id": "...", "client_secret": "..."} in that secret.',
+    );
     return { clientId: parsed.client_id, clientSecret: parsed.client_secret, source: 'client_secret_arn' };
   }
   // The schema guarantees both are present when client_secret_arn is absent.

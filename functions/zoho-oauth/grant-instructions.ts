@@ -12,6 +12,8 @@ export function newGrantSteps(accountsServer: string): string {
     `(2) within the code's lifetime, POST ${accountsServer}/oauth/v2/token with grant_type=authorization_code,`,
     'client_id, client_secret and code (plus redirect_uri for a web client) and keep the refresh_token of the answer;',
     '(3) put a new AWSCURRENT value of this secret with that refresh_token (keep the other keys);',
-    '(4) rotate the secret, then revoke the old refresh token if it may be compromised (see docs/zoho-oauth.md).',
+    '(4) rotate the secret. If the old refresh token may be compromised rather than dead, store the access_token,',
+    'token_type, api_domain and expires_at of the same answer with it in (3), and revoke the old one before rotating',
+    '(docs/zoho-oauth.md, "If the refresh token itself is compromised").',
   ].join(' ');
 }

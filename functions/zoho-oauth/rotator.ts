@@ -4,11 +4,15 @@ import type { RotationContext, Rotator } from '../../shared/rotation/rotator';
 import { clientCredentials } from './client-credentials';
 import { currentUser } from './crm';
 import { checkAccountsServer, checkEndpoints } from './data-centres';
-import { AccessTokenRejectedError } from './errors';
+import {
+  AccessTokenRejectedError,
+  RefreshTokenStillValidError,
+  RevokeWouldCutOffClientsError,
+} from './errors';
 import { newGrantSteps } from './grant-instructions';
 import { revokeToken } from './revoke-token';
 import { hasAccessToken, parseZohoSecret, type ZohoSecret, type ZohoTokenSet } from './secret';
-import { mintAccessToken } from './token-endpoint';
+import { mintAccessToken, refreshTokenStillMints } from './token-endpoint';
 
 type Ctx = RotationContext<ZohoSecret>;
 
@@ -104,14 +108,12 @@ export const zohoOAuthRotator: Rotator<ZohoSecret> = {
     const accountsServer = checkAccountsServer(previous.accounts_server);
     if (!constantTimeEqual(previous.refresh_token, current.refresh_token)) {
       // The grant was replaced (a person stored a new refresh token): the old one can go, and with
-      // it every access token minted from it. The current secret does not depend on it.
+      // it every access token minted from it, provided AWSCURRENT no longer holds one of those.
+      refuseWhileCurrentUsesOldGrant(previous, current, ctx);
       const outcome = await revokeToken(accountsServer, previous.refresh_token, 'previous refresh token');
       ctx.annotate({ revoked: 'previous refresh token', zohoAnswer: outcome });
-      await ensureDead(
-        previous,
-        ctx,
-        outcome === 'refused' ? 'Zoho refused to revoke it (HTTP 400)' : undefined,
-      );
+      if (outcome === 'refused') await proveRefreshTokenDead(previous, accountsServer, ctx);
+      await ensureDead(previous, ctx, undefined);
       return;
     }
     if (!hasAccessToken(previous) || Date.parse(previous.expires_at) <= Date.now()) {
@@ -138,6 +140,62 @@ export const zohoOAuthRotator: Rotator<ZohoSecret> = {
     );
   },
 };
+
+/**
+ * AWSCURRENT holds the new refresh token but still the access token minted from the old one (a
+ * person stored the new grant keeping the other keys): revoking the old refresh token would revoke
+ * that access token too and cut off every client until the next rotation. A shared access token
+ * that has already expired protects no client, so it does not block the revocation.
+ */
+function refuseWhileCurrentUsesOldGrant(previous: ZohoSecret, current: ZohoSecret, ctx: Ctx): void {
+  if (!hasAccessToken(previous) || !hasAccessToken(current)) return;
+  if (!constantTimeEqual(previous.access_token, current.access_token)) return;
+  if (Date.parse(current.expires_at) <= Date.now()) return;
+  throw new RevokeWouldCutOffClientsError(
+    `AWSCURRENT of ${ctx.secretName} holds a new refresh token but still the access token minted from the old ` +
+      'one (AWSPREVIOUS): revoking the old refresh token would revoke that access token too and cut off every ' +
+      `client until the next rotation (it is valid until ${current.expires_at}). Nothing was revoked`,
+    {
+      action:
+        'Rotate the secret now without revoking (aws secretsmanager rotate-secret, or emergency-rotate without ' +
+        'revokePrevious), so clients move to an access token minted from the new refresh token. That rotation ' +
+        'moves the old refresh token out of AWSPREVIOUS, so then revoke it by hand: POST ' +
+        `${previous.accounts_server}/oauth/v2/token/revoke?token=<old refresh token> must answer {"status":"success"}. ` +
+        'Next time, store the new grant together with the access_token, token_type, api_domain and expires_at of the ' +
+        'same token answer, then revoke (docs/zoho-oauth.md, "If the refresh token itself is compromised").',
+    },
+  );
+}
+
+/**
+ * Zoho answered HTTP 400 to the refresh-token revocation: it refused, or no longer knows the token
+ * (already revoked: a retried revoke). Only a mint tells which: `invalid_code` proves it dead;
+ * a fresh access token proves it alive, and then the revoke fails, whatever the previous access
+ * token's state, since the refresh token can mint new ones.
+ */
+async function proveRefreshTokenDead(previous: ZohoSecret, accountsServer: URL, ctx: Ctx): Promise<void> {
+  const client = await clientCredentials(previous, ctx);
+  const alive = await refreshTokenStillMints({
+    accountsServer,
+    client,
+    refreshToken: previous.refresh_token,
+  });
+  if (!alive) {
+    ctx.annotate({ checkedAtZoho: 'previous refresh token refused (invalid_code)' });
+    return;
+  }
+  throw new RefreshTokenStillValidError(
+    `Zoho refused to revoke the previous refresh token of ${ctx.secretName} (HTTP 400) and it still mints ` +
+      'access tokens: whoever holds it can keep calling the CRM API',
+    {
+      action:
+        'Retry the revoke later. If Zoho keeps refusing, revoke it by hand (POST ' +
+        `${previous.accounts_server}/oauth/v2/token/revoke?token=<old refresh token>) and check the answer; failing ` +
+        "that, remove the app's access in the Zoho account's security settings (connected apps), or reset the client " +
+        'secret in the API console (a refresh token cannot mint without it) and store the new one in the secret.',
+    },
+  );
+}
 
 /**
  * Trust the CRM API, not the revocation answer: the previous access token must now be refused.

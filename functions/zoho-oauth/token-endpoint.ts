@@ -54,8 +54,29 @@ export interface MintRequest {
 
 /** POST {accounts_server}/oauth/v2/token, grant_type=refresh_token, as a form body (never in the URL). */
 export async function mintAccessToken(request: MintRequest): Promise<MintedToken> {
-  const now = request.now ?? Date.now;
-  const sentAt = now();
+  const sentAt = (request.now ?? Date.now)();
+  const { status, body } = await requestToken(request);
+  if (body.access_token === undefined || body.error !== undefined) {
+    throw tokenError(status, body, request);
+  }
+  return minted(body, body.access_token, sentAt, request.accountsServer);
+}
+
+/**
+ * Whether Zoho still accepts this refresh token, asked the only way Zoho offers: a mint. `false` on
+ * `invalid_code` (revoked, deleted or unknown); `true` when Zoho mints an access token, which is
+ * dropped unused (never stored or logged; it dies within the hour); any other answer throws as a
+ * mint would. Used to prove a revocation Zoho refused to confirm.
+ */
+export async function refreshTokenStillMints(request: MintRequest): Promise<boolean> {
+  const { status, body } = await requestToken(request);
+  rememberSecret(body.access_token);
+  if (body.access_token !== undefined && body.error === undefined) return true;
+  if (body.error === 'invalid_code') return false;
+  throw tokenError(status, body, request);
+}
+
+async function requestToken(request: MintRequest): Promise<{ status: number; body: TokenResponse }> {
   const response = await httpRequest({
     method: 'POST',
     url: endpoint(request.accountsServer, '/oauth/v2/token'),
@@ -74,10 +95,7 @@ export async function mintAccessToken(request: MintRequest): Promise<MintedToken
       ? tokenError(429, {}, request)
       : unexpectedAnswer(response.status, request.accountsServer);
   }
-  if (body.data.access_token === undefined || body.data.error !== undefined) {
-    throw tokenError(response.status, body.data, request);
-  }
-  return minted(body.data, body.data.access_token, sentAt, request.accountsServer);
+  return { status: response.status, body: body.data };
 }
 
 function minted(body: TokenResponse, accessToken: string, sentAt: number, accountsServer: URL): MintedToken {

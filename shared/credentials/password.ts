@@ -1,4 +1,5 @@
 import { randomInt } from 'node:crypto';
+import { ConfigurationError } from '../rotation/errors';
 
 /**
  * Password generation with the knobs AWS's own rotation functions read from the environment, done
@@ -33,8 +34,20 @@ export const DEFAULT_PASSWORD_POLICY: PasswordPolicy = {
   requireEachIncludedType: true,
 };
 
-export class PasswordPolicyError extends Error {
+/**
+ * The password policy in the function's environment is malformed or impossible. A configuration
+ * error like any other: not retryable (every retry reads the same environment), and named the same
+ * whichever rotator generated the password.
+ */
+export class PasswordPolicyError extends ConfigurationError {
   override readonly name: string = 'PasswordPolicyError';
+
+  constructor(problem: string) {
+    super(`the password policy is invalid: ${problem}`, {
+      action:
+        'Fix PASSWORD_LENGTH, EXCLUDE_CHARACTERS, EXCLUDE_* and REQUIRE_EACH_INCLUDED_TYPE in the function environment.',
+    });
+  }
 }
 
 function flag(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
@@ -87,7 +100,7 @@ function pick(chars: string): string {
 export function generatePassword(policy: PasswordPolicy = DEFAULT_PASSWORD_POLICY): string {
   const classes = allowedClasses(policy);
   if (classes.length === 0) {
-    throw new PasswordPolicyError('the password policy excludes every character');
+    throw new PasswordPolicyError('it excludes every character');
   }
   if (policy.requireEachIncludedType && classes.length > policy.length) {
     throw new PasswordPolicyError(

@@ -1,8 +1,23 @@
 import axios, { type AxiosResponse, type Method, isAxiosError } from 'axios';
+import { numberFromEnv } from '../config/env';
 import { TargetUnreachableError, TlsVerificationError } from '../rotation/errors';
+import { isCertificateError } from './tls-errors';
 
 /** Per-request timeout; a rotation step has minutes, but a hung endpoint should fail fast and clearly. */
-export const DEFAULT_HTTP_TIMEOUT_MS = Number(process.env.HTTP_TIMEOUT_MS ?? 10_000);
+export const DEFAULT_HTTP_TIMEOUT_MS = 10_000;
+
+/**
+ * HTTP_TIMEOUT_MS, validated, read when a request is made rather than at module load: a bad value
+ * then fails the step with a ConfigurationError in its audit line instead of crashing the cold start.
+ */
+export function httpTimeoutMs(env: NodeJS.ProcessEnv = process.env): number {
+  return numberFromEnv(
+    'HTTP_TIMEOUT_MS',
+    DEFAULT_HTTP_TIMEOUT_MS,
+    { min: 100, max: 600_000, integer: true, unit: 'milliseconds' },
+    env,
+  );
+}
 
 /**
  * One axios instance for every rotator. Redirects are not followed: a 3xx could carry the
@@ -10,7 +25,6 @@ export const DEFAULT_HTTP_TIMEOUT_MS = Number(process.env.HTTP_TIMEOUT_MS ?? 10_
  * returned to the caller, who knows what each one means for its protocol.
  */
 const http = axios.create({
-  timeout: DEFAULT_HTTP_TIMEOUT_MS,
   maxRedirects: 0,
   validateStatus: () => true,
   // Responses are small JSON documents; refuse anything huge instead of buffering it.
@@ -34,28 +48,20 @@ export interface HttpRequest {
   responseType?: 'json' | 'text' | 'stream';
 }
 
-const TLS_ERROR_CODES = new Set([
-  'CERT_HAS_EXPIRED',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'ERR_TLS_CERT_ALTNAME_INVALID',
-  'CERT_NOT_YET_VALID',
-]);
-
 /**
  * Send a request and return the response whatever its status. Transport failures become typed
  * errors whose messages name the endpoint by host only: the full URL or request could hold a token.
  */
 export async function httpRequest<T = unknown>(request: HttpRequest): Promise<AxiosResponse<T>> {
+  // Outside the try: a bad HTTP_TIMEOUT_MS is a configuration error, not a transport failure.
+  const timeout = request.timeoutMs ?? httpTimeoutMs();
   try {
     return await http.request<T>({
       method: request.method,
       url: request.url.toString(),
       headers: request.headers,
       data: request.data,
-      timeout: request.timeoutMs ?? DEFAULT_HTTP_TIMEOUT_MS,
+      timeout,
       responseType: request.responseType ?? 'json',
       ...(request.responseType === 'text' ? { transformResponse: (body: unknown) => body } : {}),
     });
@@ -64,11 +70,12 @@ export async function httpRequest<T = unknown>(request: HttpRequest): Promise<Ax
   }
 }
 
-function describeTransportError(error: unknown, request: HttpRequest): Error {
+/** Exported for tests: which transport failure becomes which typed error. */
+export function describeTransportError(error: unknown, request: HttpRequest): Error {
   const where = `${request.purpose} at ${request.url.host}`;
   if (!isAxiosError(error)) return new TargetUnreachableError(`${where} could not be called`);
   const code = error.code ?? '';
-  if (TLS_ERROR_CODES.has(code)) {
+  if (isCertificateError(code)) {
     return new TlsVerificationError(`${where}: TLS certificate verification failed (${code})`, {
       action: 'Check the endpoint certificate and the CA bundle (NODE_EXTRA_CA_CERTS).',
     });

@@ -106,3 +106,11 @@ export class TargetError extends RotationError {
 export class UnsafeEndpointError extends RotationError {
   override readonly name: string = 'UnsafeEndpointError';
 }
+
+/**
+ * The function's own environment is wrong (a timeout that is not a number, an unreadable CA bundle,
+ * an impossible password policy). Not transient: every retry reads the same environment.
+ */
+export class ConfigurationError extends RotationError {
+  override readonly name: string = 'ConfigurationError';
+}

@@ -45,6 +45,8 @@ export interface ZohoServerOptions {
   omitApiDomain?: boolean;
   /** What revoking an access token does: revoke it (default), answer 400, or answer success and keep it. */
   accessTokenRevocation?: 'revokes' | 'refuses' | 'ignores';
+  /** What revoking a live refresh token does: revoke it (default, as documented) or answer 400 and keep it. */
+  refreshTokenRevocation?: 'revokes' | 'refuses';
   /** The clock. Default Date.now; advanceTime() adds to it. */
   now?: () => number;
 }
@@ -351,6 +353,9 @@ function revoke(state: ZohoState, params: Map<string, string>, res: ServerRespon
   const value = params.get('token') ?? '';
   const refresh = state.refreshTokens.get(value);
   if (refresh && !refresh.revoked) {
+    if (state.options.refreshTokenRevocation === 'refuses') {
+      return send(res, 400, { error: 'invalid_token', status: 'failure' });
+    }
     state.revokeRefresh(refresh);
     return send(res, 200, { status: 'success' });
   }

@@ -103,6 +103,6 @@ describe('PostgreSQL rotation over verified TLS', () => {
     const fixture = await createPostgresFixture(cluster, secrets, { strategy: 'single-user' });
     const error = await rotationFailure(fixture.secretId, invoke);
     expect(error.errorType).toBe('ConfigurationError');
-    expect(error.message).toBe(`PG_CA_BUNDLE ${pki.dir}/missing.pem cannot be read (ENOENT)`);
+    expect(error.message).toBe(`PG_CA_BUNDLE is ${pki.dir}/missing.pem, which cannot be read (ENOENT)`);
   });
 });

@@ -58,7 +58,7 @@ describe('generatePassword', () => {
           excludePunctuation: true,
         }),
       ),
-    ).toThrow('the password policy excludes every character');
+    ).toThrow('the password policy is invalid: it excludes every character');
     expect(() => generatePassword(policy({ length: 3 }))).toThrow(/too short to include each of 4/);
   });
 });

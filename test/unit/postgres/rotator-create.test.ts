@@ -52,12 +52,14 @@ describe('createSecret for PostgreSQL (no side effects, no target access)', () =
     expect(back.username).toBe('crm_app');
   });
 
-  it('follows PASSWORD_LENGTH, and a bad policy is a ConfigurationError', async () => {
+  it('follows PASSWORD_LENGTH, and a bad policy is a non-retryable PasswordPolicyError', async () => {
     process.env.PASSWORD_LENGTH = '48';
     expect((await postgresRotator.create(CURRENT, fakeContext({}))).password).toHaveLength(48);
     process.env.PASSWORD_LENGTH = '3';
     await expect(postgresRotator.create(CURRENT, fakeContext({}))).rejects.toMatchObject({
-      name: 'ConfigurationError',
+      name: 'PasswordPolicyError',
+      message: 'the password policy is invalid: PASSWORD_LENGTH must be an integer between 8 and 4096',
+      retryable: false,
     });
   });
 });

@@ -55,19 +55,19 @@ describe('redis secret format', () => {
 
 describe('admin secret format', () => {
   it('takes username and password; username defaults to `default` (requirepass)', () => {
-    expect(parseAdminSecret({ username: 'ops', password: 'admin-pass-1', host: 'x' }, 'arn:a')).toEqual({
+    expect(parseAdminSecret({ username: 'ops', password: 'admin-pass-1', host: 'x' })).toEqual({
       username: 'ops',
       password: 'admin-pass-1',
     });
-    expect(parseAdminSecret({ password: 'admin-pass-1' }, 'arn:a')).toEqual({
+    expect(parseAdminSecret({ password: 'admin-pass-1' })).toEqual({
       username: 'default',
       password: 'admin-pass-1',
     });
   });
 
-  it('names the admin secret when it is malformed', () => {
-    expect(() => parseAdminSecret({ username: 'ops' }, 'arn:admin')).toThrow(
-      'the admin secret arn:admin (adminarn) is not a valid Redis admin secret: `password` is required',
+  it('says which key is wrong when it is malformed (readOtherSecretAs adds which secret)', () => {
+    expect(() => parseAdminSecret({ username: 'ops' })).toThrow(
+      'not a valid Redis admin secret: `password` is required',
     );
   });
 });

@@ -1,0 +1,50 @@
+import { ConfigurationError } from '../rotation/errors';
+
+export interface NumberRange {
+  min: number;
+  max: number;
+  /** Whole numbers only (milliseconds, counts). */
+  integer?: boolean;
+  /** What the number counts, for the message: "milliseconds", "hours". */
+  unit?: string;
+}
+
+/** Plain decimal notation: no hex, binary, Infinity or empty string, which Number() would accept. */
+const DECIMAL = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
+
+/**
+ * A number from the function's environment, validated where it enters. Unset or empty gives
+ * `fallback`; anything else must be a decimal number within [min, max] (and whole, when `integer`),
+ * or a ConfigurationError names the variable and the range. Unchecked, `Number('5s')` is NaN, and a
+ * NaN timeout silently disables axios's timeout or makes a wait loop never end.
+ *
+ * The value itself is left out of the message: it is not a secret, but the message should not have
+ * to be trusted with whatever someone pasted into the wrong variable.
+ */
+export function numberFromEnv(
+  name: string,
+  fallback: number,
+  range: NumberRange,
+  env: NodeJS.ProcessEnv = process.env,
+): number {
+  const raw = env[name]?.trim();
+  if (raw === undefined || raw === '') return fallback;
+  const value = DECIMAL.test(raw) ? Number(raw) : Number.NaN;
+  const valid =
+    Number.isFinite(value) &&
+    value >= range.min &&
+    value <= range.max &&
+    (!range.integer || Number.isInteger(value));
+  if (!valid) {
+    throw new ConfigurationError(`${name} must be ${expected(range)} between ${range.min} and ${range.max}`, {
+      action: `Fix ${name} in the function's environment (unset, it defaults to ${fallback}).`,
+    });
+  }
+  return value;
+}
+
+/** "an integer number of milliseconds", "a number of hours", "an integer", "a number". */
+function expected(range: NumberRange): string {
+  if (range.unit) return `${range.integer ? 'an integer' : 'a'} number of ${range.unit}`;
+  return range.integer ? 'an integer' : 'a number';
+}
