@@ -1,3 +1,4 @@
+import { numberFromEnv } from '../../shared/config/env';
 import { RotateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { publishNotice } from '../../shared/observability/alerts';
 import { audited, type StepReport } from '../../shared/rotation/audited';
@@ -19,8 +20,14 @@ export interface EmergencyReport extends StepReport {
 
 export function waitOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): WaitOptions {
   return {
-    timeoutMs: Number(env.EMERGENCY_WAIT_SECONDS ?? 600) * 1000,
-    pollMs: Number(env.EMERGENCY_POLL_MS ?? 2000),
+    timeoutMs:
+      numberFromEnv('EMERGENCY_WAIT_SECONDS', 600, { min: 1, max: 900, unit: 'seconds' }, env) * 1000,
+    pollMs: numberFromEnv(
+      'EMERGENCY_POLL_MS',
+      2000,
+      { min: 10, max: 60_000, integer: true, unit: 'milliseconds' },
+      env,
+    ),
   };
 }
 
@@ -29,7 +36,7 @@ export function waitOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): WaitOp
  * RotateSecret refuses), rotate, wait until the new version is AWSCURRENT, then optionally have the
  * rotation function revoke the previous credential. Audited, and announced on the alert topic.
  */
-export async function emergencyRotate(rawInput: unknown, wait: WaitOptions = waitOptionsFromEnv()) {
+export async function emergencyRotate(rawInput: unknown, waitOptions?: WaitOptions) {
   const facts = {
     reason: '',
     previousVersion: undefined as string | undefined,
@@ -38,6 +45,8 @@ export async function emergencyRotate(rawInput: unknown, wait: WaitOptions = wai
   };
   const report = await audited('emergency', rawInput, 'emergencyRotate', async (audit) => {
     const input = parseEmergencyInput(rawInput);
+    // Read inside the audited body, so a bad setting is audited and alerted like any failure.
+    const wait = waitOptions ?? waitOptionsFromEnv();
     facts.reason = input.reason;
     Object.assign(audit, {
       secretArn: input.secretId,

@@ -58,12 +58,15 @@ function emitPerSecret(assessment: Assessment): void {
  * Daily: find the suite's secrets whose rotation is overdue, stuck or disabled; a metric per secret,
  * suite-wide totals for the alarms, and one SNS summary when anything is wrong.
  */
-export async function runMonitor(config?: MonitorConfig, now = new Date()): Promise<MonitorSummary> {
+export async function runMonitor(config?: MonitorConfig, at?: Date): Promise<MonitorSummary> {
   let summary: MonitorSummary | undefined;
   await audited('monitor', {}, 'monitorRotations', async (audit) => {
     // Read inside the audited body, so a bad threshold is audited and alerted like any failure.
     const settings = config ?? monitorConfigFromEnv();
-    const assessments = (await listSuiteSecrets(settings)).map((facts) => assess(facts, now, settings));
+    const inventory = await listSuiteSecrets(settings);
+    // Judge ages as of after the listing: no date it returned can then lie in the future.
+    const now = at ?? new Date();
+    const assessments = inventory.map((facts) => assess(facts, now, settings));
     const names = (pick: (a: Assessment) => boolean) => assessments.filter(pick).map((a) => a.name);
     summary = {
       checked: assessments.length,

@@ -18,6 +18,7 @@ function contextFor<S>(current: S): RotationContext<S> {
     logger,
     current: async () => current,
     previous: async () => undefined,
+    abandoned: async () => undefined,
     readOtherSecret: async () => {
       throw new Error('createSecret must not read other secrets');
     },
