@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --rotations 20 --cold-runs 15 --scale 50,100,250,500 --concurrency 10]`
+ * `npm run bench [-- --rotations 20 --cold-runs 25 --scale 50,100,250,500 --concurrency 10]`
  *
  * Figures, not a timed test: bundle sizes and cold starts, rotation wall time and Secrets Manager
  * calls per secret type, PostgreSQL at scale, peak memory of warm function processes. Prints tables
@@ -30,7 +30,7 @@ import {
 const { values } = parseArgs({
   options: {
     rotations: { type: 'string', default: '20' },
-    'cold-runs': { type: 'string', default: '15' },
+    'cold-runs': { type: 'string', default: '25' },
     scale: { type: 'string', default: '50,100,250,500' },
     concurrency: { type: 'string', default: '10' },
     out: { type: 'string', default: '.bench/results.json' },
