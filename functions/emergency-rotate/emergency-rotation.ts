@@ -68,14 +68,12 @@ export async function emergencyRotate(rawInput: unknown, waitOptions?: WaitOptio
     // RotateSecret refuses while a crashed rotation holds AWSPENDING. Its setSecret may already
     // have applied that credential to the target, so keep it reachable as ROTATION_ABANDONED: the
     // next setSecret can still log in with it (single user, registered webhook token).
+    // The label is on one version at a time: each move takes it from wherever the last one put it.
+    let abandonedHolder = versionWithStage(description, Stage.Abandoned);
     for (const [versionId, stages] of Object.entries(description.versions)) {
       if (stages.includes(Stage.Pending) && !stages.includes(Stage.Current)) {
-        await moveStage(
-          description.arn,
-          Stage.Abandoned,
-          versionId,
-          versionWithStage(description, Stage.Abandoned),
-        );
+        await moveStage(description.arn, Stage.Abandoned, versionId, abandonedHolder);
+        abandonedHolder = versionId;
         await removeStage(description.arn, Stage.Pending, versionId);
         facts.cleared.push(versionId);
       }
