@@ -1,5 +1,5 @@
 import { inject } from 'vitest';
-import { motoEnvironment } from './moto';
+import { motoEnvironment } from '../../dev/aws/moto';
 
 // Every test file talks to the shared moto server with dummy credentials, never to AWS. Unit tests
 // mock the SDK clients, so this address is never reached from them.

@@ -5,8 +5,8 @@ import {
   startRedis,
   type StartRedisOptions,
   testPassword,
-} from './redis';
-import { SecretsAdmin } from './secrets-admin';
+} from './server';
+import { SecretsAdmin } from '../../aws/secrets-admin';
 
 /** What an application user may do: its keys, reads and writes, PING and HELLO. No ACL commands. */
 export const APP_USER_RULES = '~app:* resetchannels -@all +@read +@write +@connection';

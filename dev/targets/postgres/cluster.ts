@@ -13,8 +13,8 @@ import { writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { freePort } from './ports';
-import type { TestPki } from './tls';
+import { freePort } from '../../lib/ports';
+import type { TestPki } from '../tls';
 
 /**
  * Throwaway PostgreSQL clusters for tests, the demo and the bench: initdb into a temp dir with

@@ -1,5 +1,5 @@
-import { freePort, waitFor } from './ports';
-import { type Background, hasCommand, startBackground } from './processes';
+import { freePort, waitFor } from '../lib/ports';
+import { type Background, hasCommand, startBackground } from '../lib/processes';
 
 export interface MotoServer {
   endpoint: string;

@@ -1,4 +1,4 @@
-import { DEFAULT_SCOPES, type ZohoClient, type ZohoServer } from './zoho-server';
+import { DEFAULT_SCOPES, type ZohoClient, type ZohoServer } from './server';
 
 /** What the demo, the bench and the tests need to rotate against the local Zoho. */
 export interface ZohoTenant {

@@ -1,6 +1,6 @@
-import type { BearerVerifier } from '../../shared/consumer/bearer-verifier';
-import { bearerChallenge } from '../../shared/net/www-authenticate';
-import { listen, readBody, sendJson } from './http-server';
+import type { BearerVerifier } from '../../../shared/consumer/bearer-verifier';
+import { bearerChallenge } from '../../../shared/net/www-authenticate';
+import { listen, readBody, sendJson } from '../../lib/http-server';
 
 export interface ReceiverCounters {
   accepted: number;

@@ -1,8 +1,8 @@
-import { LocalLambda } from '../lib/local-lambda';
-import { createPostgresFixture, postgresFunctionEnv } from '../../test/support/postgres-fixture';
-import type { PostgresCluster } from '../../test/support/postgres';
-import { RotationDriver } from '../../test/support/rotation-driver';
-import type { SecretsAdmin } from '../../test/support/secrets-admin';
+import { LocalLambda } from '../aws/local-lambda';
+import { createPostgresFixture, postgresFunctionEnv } from '../targets/postgres/fixture';
+import type { PostgresCluster } from '../targets/postgres/cluster';
+import { RotationDriver } from '../aws/rotation-driver';
+import type { SecretsAdmin } from '../aws/secrets-admin';
 import { round } from './stats';
 
 export interface ScaleFigures {

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { escapeIdentifier, escapeLiteral } from 'pg';
-import { scramSha256Verifier } from '../../shared/credentials/scram';
-import type { Credentials, PostgresCluster } from './postgres';
-import type { SecretsAdmin } from './secrets-admin';
+import { scramSha256Verifier } from '../../../shared/credentials/scram';
+import type { Credentials, PostgresCluster } from './cluster';
+import type { SecretsAdmin } from '../../aws/secrets-admin';
 
 /**
  * A PostgreSQL rotation set up in one call, for tests, the demo and the bench: an application role

@@ -1,11 +1,11 @@
 import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
-import { startMcpStack, startWebhookStack } from './bearer-fixtures';
-import { createPostgresFixture, postgresFunctionEnv, type Strategy } from './postgres-fixture';
-import { canLogin, type PostgresCluster } from './postgres';
-import { startRedisRotationFixture } from './redis-fixture';
-import type { SecretsAdmin } from './secrets-admin';
-import { startZohoServer, type ZohoServerOptions } from './zoho-server';
-import { callCrm, createZohoTenant } from './zoho-tenant';
+import { startMcpStack, startWebhookStack } from './bearer-stacks';
+import { createPostgresFixture, postgresFunctionEnv, type Strategy } from './postgres/fixture';
+import { canLogin, type PostgresCluster } from './postgres/cluster';
+import { startRedisRotationFixture } from './redis/fixture';
+import type { SecretsAdmin } from '../aws/secrets-admin';
+import { startZohoServer, type ZohoServerOptions } from './zoho/server';
+import { callCrm, createZohoTenant } from './zoho/tenant';
 
 /**
  * One secret of each kind, wired to a real local target, behind one interface: what the demo, the
@@ -182,4 +182,58 @@ export async function mcpTarget(
     settle: async () => stack.verifier.invalidate(),
     stop: () => stack.stop(),
   };
+}
+
+/** The local targets, one per kind and PostgreSQL strategy, in the order the demo shows them. */
+export const TARGET_KINDS = [
+  'postgres-single-user',
+  'postgres-alternating-users',
+  'redis',
+  'zoho',
+  'webhook',
+  'mcp',
+] as const;
+export type TargetKind = (typeof TARGET_KINDS)[number];
+
+export interface LocalTargetsOptions {
+  /** Which targets to start (default: all of them), always returned in TARGET_KINDS order. */
+  only?: readonly TargetKind[];
+  /** Secret names per target (the demo's naming convention); unnamed ones get unique test names. */
+  names?: Partial<
+    Record<TargetKind, { secretName?: string; masterSecretName?: string; adminSecretName?: string }>
+  >;
+  /** The local Zoho's limits (the bench lifts them). */
+  zoho?: ZohoServerOptions;
+}
+
+/**
+ * The set of local targets the demo, the bench and the operations tests rotate: each started
+ * against its own local server (PostgreSQL ones in `cluster`), all at once. When one cannot start,
+ * the ones that did are stopped again before the error is thrown.
+ */
+export async function startLocalTargets(
+  cluster: PostgresCluster,
+  admin: SecretsAdmin,
+  options: LocalTargetsOptions = {},
+): Promise<RotationTarget[]> {
+  const names = options.names ?? {};
+  const start: Record<TargetKind, () => Promise<RotationTarget>> = {
+    'postgres-single-user': () =>
+      postgresTarget(cluster, admin, 'single-user', names['postgres-single-user']),
+    'postgres-alternating-users': () =>
+      postgresTarget(cluster, admin, 'alternating-users', names['postgres-alternating-users']),
+    redis: () => redisTarget(admin, names.redis),
+    zoho: () => zohoTarget(admin, names.zoho, options.zoho),
+    webhook: () => webhookTarget(admin, names.webhook),
+    mcp: () => mcpTarget(admin, names.mcp),
+  };
+  const kinds = TARGET_KINDS.filter((kind) => !options.only || options.only.includes(kind));
+  const settled = await Promise.allSettled(kinds.map((kind) => start[kind]()));
+  const started = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+  const failure = settled.find((s) => s.status === 'rejected');
+  if (failure) {
+    await Promise.all(started.map((target) => target.stop().catch(() => undefined)));
+    throw failure.reason;
+  }
+  return started;
 }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const hostScript = join(root, 'scripts/lib/lambda-host.mjs');
+const hostScript = join(root, 'dev/aws/lambda-host.mjs');
 
 /** The path of a function's built bundle (npm run build). */
 export function bundlePath(functionName: string): string {

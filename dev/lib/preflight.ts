@@ -1,7 +1,7 @@
-import { MOTO_INSTALL_HINT } from '../../test/support/moto';
-import { POSTGRES_INSTALL_HINT, postgresBinDir } from '../../test/support/postgres';
-import { hasCommand } from '../../test/support/processes';
-import { REDIS_INSTALL_HINT } from '../../test/support/redis';
+import { MOTO_INSTALL_HINT } from '../aws/moto';
+import { POSTGRES_INSTALL_HINT, postgresBinDir } from '../targets/postgres/cluster';
+import { hasCommand } from './processes';
+import { REDIS_INSTALL_HINT } from '../targets/redis/server';
 
 /** The local servers the demo and the bench start; each missing one with how to install it. */
 export function missingTools(): string[] {

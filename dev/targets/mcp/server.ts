@@ -4,9 +4,9 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
-import { bearerTokenFrom, type BearerVerifier } from '../../shared/consumer/bearer-verifier';
-import { bearerChallenge } from '../../shared/net/www-authenticate';
-import { listen, readBody, sendJson } from './http-server';
+import { bearerTokenFrom, type BearerVerifier } from '../../../shared/consumer/bearer-verifier';
+import { bearerChallenge } from '../../../shared/net/www-authenticate';
+import { listen, readBody, sendJson } from '../../lib/http-server';
 
 export interface McpServerCounters {
   /** HTTP requests whose token was accepted, and by which label. */

@@ -1,7 +1,7 @@
-import { LocalLambda } from '../../scripts/lib/local-lambda';
-import { type LocalLambdaServer, startLocalLambdaServer } from '../../scripts/lib/local-lambda-server';
+import { LocalLambda } from './local-lambda';
+import { type LocalLambdaServer, startLocalLambdaServer } from './local-lambda-server';
 import type { InvokeStep } from './rotation-driver';
-import type { RotationTarget } from './targets';
+import type { RotationTarget } from '../targets/index';
 
 /** The deployed name of a rotation function (template.yaml: `${Org}-${Environment}-<folder>-rotation`). */
 export function deployedName(functionFolder: string, org = 'sergas', env = 'dev'): string {

@@ -1,7 +1,7 @@
-import { LocalLambda } from '../lib/local-lambda';
-import type { CountingProxy } from '../../test/support/counting-proxy';
-import { RotationDriver } from '../../test/support/rotation-driver';
-import type { RotationTarget } from '../../test/support/targets';
+import { LocalLambda } from '../aws/local-lambda';
+import type { CountingProxy } from '../aws/counting-proxy';
+import { RotationDriver } from '../aws/rotation-driver';
+import type { RotationTarget } from '../targets/index';
 import { median, percentile, round } from './stats';
 
 export interface RotationFigures {

@@ -1,10 +1,10 @@
 import { BearerVerifier } from '../../shared/consumer/bearer-verifier';
 import { SecretCache } from '../../shared/consumer/secret-cache';
 import { generateToken } from '../../shared/credentials/token';
-import { type LocalMcpServer, startMcpServer } from './mcp-server';
-import { SecretsAdmin } from './secrets-admin';
-import { startWebhookReceiver, type WebhookReceiver } from './webhook-receiver';
-import { startWebhookSender, type WebhookSender } from './webhook-sender';
+import { type LocalMcpServer, startMcpServer } from './mcp/server';
+import { SecretsAdmin } from '../aws/secrets-admin';
+import { startWebhookReceiver, type WebhookReceiver } from './webhook/receiver';
+import { startWebhookSender, type WebhookSender } from './webhook/sender';
 
 /** How fast the servers' verifiers notice label changes; short for tests and demos. */
 export interface VerifierTiming {

@@ -2,8 +2,8 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { functionNames } from '../build.mjs';
-import { bundlePath } from '../lib/local-lambda';
+import { functionNames } from '../../scripts/build.mjs';
+import { bundlePath } from '../aws/local-lambda';
 import { median, percentile, round } from './stats';
 
 export interface BundleFigures {

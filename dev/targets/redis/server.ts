@@ -5,9 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
 import { Redis } from 'ioredis';
-import { freePort, waitFor } from './ports';
-import { type Background, hasCommand, startBackground } from './processes';
-import type { TestPki } from './tls';
+import { freePort, waitFor } from '../../lib/ports';
+import { type Background, hasCommand, startBackground } from '../../lib/processes';
+import type { TestPki } from '../tls';
 
 export const REDIS_INSTALL_HINT =
   'redis-server is not on PATH. Install Redis 7 (apt-get install redis-server).';

@@ -1,8 +1,8 @@
 import * as z from 'zod/mini';
-import { bearerTokenFrom } from '../../shared/consumer/bearer-verifier';
-import { constantTimeEqual } from '../../shared/credentials/compare';
-import { bearerChallenge } from '../../shared/net/www-authenticate';
-import { listen, readBody, sendJson } from './http-server';
+import { bearerTokenFrom } from '../../../shared/consumer/bearer-verifier';
+import { constantTimeEqual } from '../../../shared/credentials/compare';
+import { bearerChallenge } from '../../../shared/net/www-authenticate';
+import { listen, readBody, sendJson } from '../../lib/http-server';
 
 const RegisterBody = z.object({ token: z.string().check(z.minLength(16)) });
 
