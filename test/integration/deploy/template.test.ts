@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { type CfnResource, parseTemplate } from '../../dev/lib/cfn-yaml';
+import { type CfnResource, parseTemplate } from '../../../dev/lib/cfn-yaml';
 
 /**
  * Invariants of template.yaml that cfn-lint cannot know: every function is built from an entry point
