@@ -1,8 +1,8 @@
 import { numberFromEnv } from '../../shared/config/env';
 import { RotateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { publishNotice } from '../../shared/observability/alerts';
-import { audited, type StepReport } from '../../shared/rotation/audited';
-import { RotationError } from '../../shared/rotation/errors';
+import { audited, type StepReport } from '../../shared/rotation/audit';
+import { RotationError } from '../../shared/errors';
 import { secretsManager } from '../../shared/secrets/client';
 import { describeSecret, versionWithStage } from '../../shared/secrets/describe';
 import { Stage } from '../../shared/secrets/stages';
@@ -48,14 +48,12 @@ export async function emergencyRotate(rawInput: unknown, waitOptions?: WaitOptio
     // Read inside the audited body, so a bad setting is audited and alerted like any failure.
     const wait = waitOptions ?? waitOptionsFromEnv();
     facts.reason = input.reason;
-    Object.assign(audit, {
-      secretArn: input.secretId,
-      reason: input.reason,
-      revokePrevious: input.revokePrevious === true,
-    });
+    audit.secretArn = input.secretId;
+    audit.reason = input.reason;
+    audit.note({ revokePrevious: input.revokePrevious === true });
 
     const description = await describeSecret(input.secretId);
-    Object.assign(audit, { secretArn: description.arn, secretName: description.name });
+    audit.identify(description);
     const rotationLambdaArn = description.rotationLambdaArn;
     if (!rotationLambdaArn) {
       throw new RotationError(`secret ${description.name} has no rotation function configured`, {
@@ -78,7 +76,7 @@ export async function emergencyRotate(rawInput: unknown, waitOptions?: WaitOptio
         facts.cleared.push(versionId);
       }
     }
-    audit.clearedPendingVersions = facts.cleared;
+    audit.note({ clearedPendingVersions: facts.cleared });
 
     const rotation = await secretsManager().send(
       new RotateSecretCommand({

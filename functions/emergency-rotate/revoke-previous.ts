@@ -1,6 +1,6 @@
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import * as z from 'zod/mini';
-import { RotationError } from '../../shared/rotation/errors';
+import { RotationError } from '../../shared/errors';
 
 let client: LambdaClient | undefined;
 const lambda = () => (client ??= new LambdaClient({}));

@@ -1,6 +1,6 @@
 import { describeSecret, hasStage } from '../../shared/secrets/describe';
 import { Stage } from '../../shared/secrets/stages';
-import { RotationError } from '../../shared/rotation/errors';
+import { RotationError } from '../../shared/errors';
 
 export class RotationTimeoutError extends RotationError {
   override readonly name: string = 'RotationTimeoutError';

@@ -1,4 +1,4 @@
-import { RotationError, TargetError } from '../../shared/rotation/errors';
+import { RotationError, TargetError } from '../../shared/errors';
 
 /** MCP_TOKEN_LIFETIME_DAYS or MCP_TOKEN_GRACE_DAYS is not a usable number. Retrying will not help. */
 export class TokenLifetimeConfigError extends RotationError {

@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import { createParser } from 'eventsource-parser';
-import { TargetUnreachableError } from '../../shared/rotation/errors';
+import { TargetUnreachableError } from '../../shared/errors';
 import { McpProtocolError } from './errors';
 
 /** An initialize result is a few hundred bytes; anything past this is not the server we expect. */

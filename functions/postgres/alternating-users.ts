@@ -1,4 +1,4 @@
-import { TargetError } from '../../shared/rotation/errors';
+import { TargetError } from '../../shared/errors';
 import type { RotationContext } from '../../shared/rotation/rotator';
 import { syncClone } from './clone';
 import { accepts, type Connection, inTransaction, type Login, withConnection } from './connection';

@@ -1,8 +1,4 @@
-import {
-  PermissionDeniedError,
-  TargetUnreachableError,
-  TlsVerificationError,
-} from '../../shared/rotation/errors';
+import { PermissionDeniedError, TargetUnreachableError, TlsVerificationError } from '../../shared/errors';
 import { isCertificateError } from '../../shared/net/tls-errors';
 import {
   DatabaseNotFoundError,

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { rememberSecret } from '../../shared/observability/redaction';
-import { CredentialRejectedError } from '../../shared/rotation/errors';
+import { CredentialRejectedError } from '../../shared/errors';
 import { type Attempt, classifyConnectError } from './classify';
 import { CleartextPasswordRefusedError } from './errors';
 import type { Endpoint } from './secret';

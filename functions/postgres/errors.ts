@@ -3,7 +3,7 @@ import {
   RotationError,
   TargetError,
   TlsVerificationError,
-} from '../../shared/rotation/errors';
+} from '../../shared/errors';
 
 /** 28P01: the server checked the password and said no (or, with scram, the role does not exist). */
 export class PasswordRejectedError extends CredentialRejectedError {

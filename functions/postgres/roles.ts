@@ -3,7 +3,7 @@ import { escapeIdentifier, escapeLiteral } from 'pg';
 import { scramSha256Verifier } from '../../shared/credentials/scram';
 import { generatePassword, passwordPolicyFromEnv } from '../../shared/credentials/password';
 import { rememberSecret } from '../../shared/observability/redaction';
-import { PermissionDeniedError, RotationError, TargetUnreachableError } from '../../shared/rotation/errors';
+import { PermissionDeniedError, RotationError, TargetUnreachableError } from '../../shared/errors';
 import type { Connection } from './connection';
 
 /**

@@ -1,4 +1,4 @@
-import { TargetError } from '../../shared/rotation/errors';
+import { TargetError } from '../../shared/errors';
 import type { RotationContext } from '../../shared/rotation/rotator';
 import { accepts, type Connection, type Login, tryConnect, withConnection } from './connection';
 import { PasswordRejectedError, PendingMismatchError } from './errors';

@@ -1,4 +1,4 @@
-import { SecretFormatError } from '../../shared/rotation/errors';
+import { SecretFormatError } from '../../shared/errors';
 import { MAX_IDENTIFIER_BYTES } from './secret';
 
 /** The suffix AWS's multi-user functions use, so secrets they rotated keep alternating the same way. */

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import * as z from 'zod/mini';
 import { rememberSecret } from '../../shared/observability/redaction';
-import { TargetError } from '../../shared/rotation/errors';
+import { TargetError } from '../../shared/errors';
 import type { RedisSession } from './connection';
 import { nodeLabel } from './failures';
 

@@ -1,5 +1,5 @@
 import type { RotationContext } from '../../shared/rotation/rotator';
-import { CredentialRejectedError } from '../../shared/rotation/errors';
+import { CredentialRejectedError } from '../../shared/errors';
 import { readOtherSecretAs } from '../../shared/rotation/other-secret';
 import { type RedisSession, type SessionContext, withSession, type TransportOptions } from './connection';
 import { nodeLabel } from './failures';

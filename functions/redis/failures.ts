@@ -5,7 +5,7 @@ import {
   TargetError,
   TargetUnreachableError,
   TlsVerificationError,
-} from '../../shared/rotation/errors';
+} from '../../shared/errors';
 import { isCertificateError } from '../../shared/net/tls-errors';
 import type { RedisNode } from './secret';
 

@@ -1,5 +1,5 @@
 import { generatePassword, passwordPolicyFromEnv } from '../../shared/credentials/password';
-import { PermissionDeniedError, RotationError, TargetError } from '../../shared/rotation/errors';
+import { PermissionDeniedError, RotationError, TargetError } from '../../shared/errors';
 import type { RotationContext, Rotator } from '../../shared/rotation/rotator';
 import { addPasswordHash, passwordHash, passwordHashesOf, removePasswordHashes } from './acl';
 import { type Actor, actorFor, asActor } from './actor';

@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { SecretFormatError } from '../../shared/rotation/errors';
+import { SecretFormatError } from '../../shared/errors';
 import { parserFor } from '../../shared/rotation/secret-format';
 
 export const DEFAULT_REDIS_PORT = 6379;

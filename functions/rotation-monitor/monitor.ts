@@ -1,7 +1,7 @@
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { publishNotice } from '../../shared/observability/alerts';
 import { numberFromEnv } from '../../shared/config/env';
-import { audited } from '../../shared/rotation/audited';
+import { audited } from '../../shared/rotation/audit';
 import { type Assessment, assess, type MonitorThresholds } from './assess';
 import { listSuiteSecrets, type InventoryOptions } from './inventory';
 
@@ -86,7 +86,7 @@ export async function runMonitor(config?: MonitorConfig, at?: Date): Promise<Mon
         DisabledSecrets: summary.disabled.length,
       },
     );
-    Object.assign(audit, {
+    audit.note({
       checked: summary.checked,
       overdue: summary.overdue.length,
       stuck: summary.stuck.length,

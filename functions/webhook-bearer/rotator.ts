@@ -31,13 +31,19 @@ export const webhookBearerRotator: Rotator<WebhookBearerSecret> = {
     const current = await ctx.current();
     const abandoned = await ctx.abandoned();
     ctx.annotate({
-      register: await registerToken(registerUrl, current.token, pending.token, ctx.token, abandoned?.token),
+      register: await registerToken(
+        registerUrl,
+        current.token,
+        pending.token,
+        ctx.versionId,
+        abandoned?.token,
+      ),
     });
   },
 
   async test(pending, ctx) {
     const { verifyUrl } = endpointsOf(pending);
-    ctx.annotate({ verifyStatus: await verifyToken(verifyUrl, pending.token, ctx.token) });
+    ctx.annotate({ verifyStatus: await verifyToken(verifyUrl, pending.token, ctx.versionId) });
   },
 
   async revoke(previous, ctx) {

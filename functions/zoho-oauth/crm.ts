@@ -6,7 +6,7 @@ import {
   RateLimitedError,
   type RotationError,
   TargetError,
-} from '../../shared/rotation/errors';
+} from '../../shared/errors';
 import { endpoint } from './data-centres';
 import { AccessTokenRejectedError } from './errors';
 

@@ -1,4 +1,4 @@
-import { CredentialRejectedError, RotationError } from '../../shared/rotation/errors';
+import { CredentialRejectedError, RotationError } from '../../shared/errors';
 
 /**
  * Zoho CRM answered 401 INVALID_TOKEN: this access token is dead (expired, revoked, or pushed out by

@@ -6,7 +6,7 @@ import {
   RateLimitedError,
   type RotationError,
   TargetError,
-} from '../../shared/rotation/errors';
+} from '../../shared/errors';
 import type { ClientCredentials } from './client-credentials';
 import { checkApiDomain, endpoint } from './data-centres';
 import { newGrantSteps } from './grant-instructions';

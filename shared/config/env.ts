@@ -1,4 +1,4 @@
-import { ConfigurationError } from '../rotation/errors';
+import { ConfigurationError } from '../errors';
 
 export interface NumberRange {
   min: number;

@@ -1,5 +1,5 @@
 import { randomInt } from 'node:crypto';
-import { ConfigurationError } from '../rotation/errors';
+import { ConfigurationError } from '../errors';
 
 /**
  * Password generation with the knobs AWS's own rotation functions read from the environment, done

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { ConfigurationError } from '../rotation/errors';
+import { ConfigurationError } from '../errors';
 
 /**
  * CA bundles by path, read on the first TLS connection that needs one and kept for the container's

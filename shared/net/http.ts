@@ -1,6 +1,6 @@
 import axios, { type AxiosResponse, type Method, isAxiosError } from 'axios';
 import { numberFromEnv } from '../config/env';
-import { TargetUnreachableError, TlsVerificationError } from '../rotation/errors';
+import { TargetUnreachableError, TlsVerificationError } from '../errors';
 import { isCertificateError } from './tls-errors';
 
 /** Per-request timeout; a rotation step has minutes, but a hung endpoint should fail fast and clearly. */

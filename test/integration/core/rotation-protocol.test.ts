@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { runRotationStep } from '../../../shared/rotation/run-step';
+import { runRotationStep } from '../../../shared/rotation/invocation';
 import { clearVersionCache } from '../../../shared/secrets/version-cache';
 import { captureOutput } from '../../support/capture';
 import {

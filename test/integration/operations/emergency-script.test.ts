@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { LocalLambda } from '../../../dev/aws/local-lambda';
 import { type LocalLambdaServer, startLocalLambdaServer } from '../../../dev/aws/local-lambda-server';
-import { runRotationInvocation } from '../../../shared/rotation/run-step';
+import { runRotationInvocation } from '../../../shared/rotation/invocation';
 import { RotationDriver } from '../../../dev/aws/rotation-driver';
 import { startRotationService } from '../../../dev/aws/rotation-service';
 import { jsonLinesOf, runNpmScript, runScript } from '../../../dev/lib/run-script';

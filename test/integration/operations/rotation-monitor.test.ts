@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalLambda } from '../../../dev/aws/local-lambda';
-import { runRotationInvocation } from '../../../shared/rotation/run-step';
+import { runRotationInvocation } from '../../../shared/rotation/invocation';
 import { RotationDriver } from '../../../dev/aws/rotation-driver';
 import { SecretsAdmin } from '../../../dev/aws/secrets-admin';
 import { startSnsListener } from '../../../dev/aws/sns-listener';

@@ -9,7 +9,7 @@ import {
   TlsUnavailableError,
 } from '../../../functions/postgres/errors';
 import type { Endpoint } from '../../../functions/postgres/secret';
-import { TargetUnreachableError } from '../../../shared/rotation/errors';
+import { TargetUnreachableError } from '../../../shared/errors';
 import { freePort } from '../../../dev/lib/ports';
 import { type PostgresCluster, startPostgres } from '../../../dev/targets/postgres/cluster';
 import { APP_DATABASE, createAppRole, uniqueRoleName } from '../../../dev/targets/postgres/fixture';

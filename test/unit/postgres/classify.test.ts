@@ -7,12 +7,8 @@ import {
   TlsUnavailableError,
 } from '../../../functions/postgres/errors';
 import { classifyStatementError } from '../../../functions/postgres/roles';
-import type { RotationError } from '../../../shared/rotation/errors';
-import {
-  PermissionDeniedError,
-  TargetUnreachableError,
-  TlsVerificationError,
-} from '../../../shared/rotation/errors';
+import type { RotationError } from '../../../shared/errors';
+import { PermissionDeniedError, TargetUnreachableError, TlsVerificationError } from '../../../shared/errors';
 
 const attempt: Attempt = {
   endpoint: { host: 'db.internal', port: 5432, database: 'crm', tls: true },

@@ -6,7 +6,7 @@ import {
   TargetError,
   TargetUnreachableError,
   TlsVerificationError,
-} from '../../../shared/rotation/errors';
+} from '../../../shared/errors';
 
 const context: FailureContext = {
   node: { host: '10.0.0.5', port: 6380, address: '10.0.0.5:6380', source: 'nodes' },

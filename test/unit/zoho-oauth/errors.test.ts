@@ -7,7 +7,7 @@ import {
   PermissionDeniedError,
   RateLimitedError,
   TargetError,
-} from '../../../shared/rotation/errors';
+} from '../../../shared/errors';
 
 const request = {
   accountsServer: new URL('https://accounts.zoho.eu'),

@@ -1,9 +1,48 @@
 import { rememberSecretFields } from '../observability/redaction';
+import type { SecretDescription } from '../secrets/describe';
 import { versionWithStage } from '../secrets/describe';
 import { Stage } from '../secrets/stages';
 import { promoteToCurrent, putPendingValue, removeStage } from '../secrets/versions';
+import { RotationNotEnabledError, VersionNotStagedError } from '../errors';
 import type { RotationStep } from './event';
 import type { StepContext } from './step-context';
+
+/**
+ * Secrets Manager's rotation protocol, the part that is the same for every kind: the staging guards
+ * every step passes first, then the four steps, each calling the rotator for what touches the target.
+ */
+
+export type StagingDecision = 'rotate' | 'already-current';
+
+/**
+ * The guards every step runs on the one DescribeSecret result, in the order AWS's own rotation
+ * functions use: rotation enabled, token is a version, token not yet current, token is pending.
+ */
+export function checkStaging(description: SecretDescription, token: string): StagingDecision {
+  const { name } = description;
+  if (!description.rotationEnabled) {
+    throw new RotationNotEnabledError(`rotation is not enabled for secret ${name}`, {
+      action:
+        'Enable rotation on the secret (RotateSecret or its RotationSchedule) before invoking this function.',
+    });
+  }
+  const stages = description.versions[token];
+  if (!stages) {
+    throw new VersionNotStagedError(`version ${token} of secret ${name} has no stage for rotation`, {
+      action: 'Start the rotation with RotateSecret; invoke the function only with the token it returns.',
+    });
+  }
+  if (stages.includes(Stage.Current)) return 'already-current';
+  if (!stages.includes(Stage.Pending)) {
+    throw new VersionNotStagedError(
+      `version ${token} of secret ${name} is not AWSPENDING (its stages: ${stages.join(', ') || 'none'})`,
+      {
+        action: 'Start a new rotation with RotateSecret; this token belongs to a finished or abandoned one.',
+      },
+    );
+  }
+  return 'rotate';
+}
 
 /** What a step did, for the audit line ("stored a new pending value", "promoted"...). */
 export type StepResult = string;
@@ -21,7 +60,7 @@ async function createSecret<S>(ctx: StepContext<S>, rotationToken?: string): Pro
   // Validate what we are about to store with the same schema every later step reads it with.
   ctx.rotator.parse(JSON.parse(serialized));
 
-  const outcome = await putPendingValue(ctx.secretArn, ctx.token, serialized, rotationToken);
+  const outcome = await putPendingValue(ctx.secretArn, ctx.versionId, serialized, rotationToken);
   return outcome === 'stored'
     ? 'stored a new pending value'
     : 'a concurrent invocation stored the pending value first; kept it';
@@ -45,7 +84,7 @@ async function testSecret<S>(ctx: StepContext<S>): Promise<StepResult> {
 async function finishSecret<S>(ctx: StepContext<S>): Promise<StepResult> {
   const pending = await ctx.pending();
   await ctx.rotator.finish?.(pending, ctx);
-  await promoteToCurrent(ctx.secretArn, ctx.token, versionWithStage(ctx.description, Stage.Current));
+  await promoteToCurrent(ctx.secretArn, ctx.versionId, versionWithStage(ctx.description, Stage.Current));
   // With a new credential current, an abandoned rotation's credential is of no further use.
   const abandoned = versionWithStage(ctx.description, Stage.Abandoned);
   if (abandoned) await removeStage(ctx.secretArn, Stage.Abandoned, abandoned);

@@ -10,7 +10,7 @@ import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { forgetSecrets } from '../../../shared/observability/redaction';
-import { runRotationStep } from '../../../shared/rotation/run-step';
+import { runRotationStep } from '../../../shared/rotation/invocation';
 import { clearVersionCache } from '../../../shared/secrets/version-cache';
 import { captureOutput } from '../../support/capture';
 import {

@@ -1,13 +1,16 @@
+import { withPowertools } from '../observability/lambda-handler';
 import { describeSecret } from '../secrets/describe';
-import { audited, type StepReport } from './audited';
+import { audited, type StepReport } from './audit';
 import { isRevokeEvent, parseRevokeEvent, parseRotationEvent } from './event';
+import { checkStaging, runStep } from './protocol';
 import { revokePrevious } from './revoke';
 import type { Rotator } from './rotator';
-import { checkStaging } from './staging';
 import { StepContext } from './step-context';
-import { runStep } from './steps';
 
-export type { StepOutcome, StepReport } from './audited';
+/** The Lambda handler for a rotator: the core's invocation router in the shared Powertools pipeline. */
+export function createRotationHandler<S>(rotator: Rotator<S>) {
+  return withPowertools((event: unknown) => runRotationInvocation(rotator, event));
+}
 
 /** Route an invocation: Secrets Manager's rotation steps, or the emergency revoke action. */
 export function runRotationInvocation<S>(rotator: Rotator<S>, rawEvent: unknown): Promise<StepReport> {
@@ -21,15 +24,15 @@ export function runRotationInvocation<S>(rotator: Rotator<S>, rawEvent: unknown)
 export function runRotationStep<S>(rotator: Rotator<S>, rawEvent: unknown): Promise<StepReport> {
   return audited(rotator.kind, rawEvent, 'invalidEvent', async (audit) => {
     const event = parseRotationEvent(rawEvent);
-    Object.assign(audit, { step: event.Step, version: event.ClientRequestToken });
+    audit.step = event.Step;
+    audit.version = event.ClientRequestToken;
     const description = await describeSecret(event.SecretId);
-    Object.assign(audit, { secretArn: description.arn, secretName: description.name });
+    audit.identify(description);
 
     if (checkStaging(description, event.ClientRequestToken) === 'already-current') {
       return { outcome: 'skipped', detail: 'version is already AWSCURRENT; nothing to do' };
     }
-    const ctx = new StepContext(rotator, description, event.ClientRequestToken, event.Step);
-    audit.ctx = ctx as StepContext<unknown>;
+    const ctx = new StepContext(rotator, description, event.ClientRequestToken, event.Step, audit);
     return { outcome: 'succeeded', detail: await runStep(event.Step, ctx, event.RotationToken) };
   });
 }
@@ -40,9 +43,8 @@ function runRevoke<S>(rotator: Rotator<S>, rawEvent: unknown): Promise<StepRepor
     const event = parseRevokeEvent(rawEvent);
     audit.reason = event.Reason;
     const description = await describeSecret(event.SecretId);
-    Object.assign(audit, { secretArn: description.arn, secretName: description.name });
-    const { ctx, previousVersion } = await revokePrevious(rotator, description, event.PreviousVersionId);
-    Object.assign(audit, { version: previousVersion, ctx });
+    audit.identify(description);
+    await revokePrevious(rotator, description, audit, event.PreviousVersionId);
     // Where consumers cache credentials (bearer verifiers), they notice at their next refresh; the
     // kind's documentation says when each target stops accepting it.
     return { outcome: 'succeeded', detail: 'revoked the previous credential at the target' };
