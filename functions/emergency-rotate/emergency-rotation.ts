@@ -1,4 +1,3 @@
-import { numberFromEnv } from '../../shared/config/env';
 import { RotateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { publishNotice } from '../../shared/observability/alerts';
 import { audited, type StepReport } from '../../shared/rotation/audit';
@@ -9,6 +8,7 @@ import { Stage } from '../../shared/secrets/stages';
 import { moveStage, removeStage } from '../../shared/secrets/versions';
 import { parseEmergencyInput } from './input';
 import { invokeRevoke } from './revoke-previous';
+import { waitOptionsFromEnv } from './settings';
 import { waitForPromotion, type WaitOptions } from './wait-for-promotion';
 
 export interface EmergencyReport extends StepReport {
@@ -16,19 +16,6 @@ export interface EmergencyReport extends StepReport {
   previousVersion: string | undefined;
   clearedPendingVersions: string[];
   revokedPrevious: boolean;
-}
-
-export function waitOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): WaitOptions {
-  return {
-    timeoutMs:
-      numberFromEnv('EMERGENCY_WAIT_SECONDS', 600, { min: 1, max: 900, unit: 'seconds' }, env) * 1000,
-    pollMs: numberFromEnv(
-      'EMERGENCY_POLL_MS',
-      2000,
-      { min: 10, max: 60_000, integer: true, unit: 'milliseconds' },
-      env,
-    ),
-  };
 }
 
 /**

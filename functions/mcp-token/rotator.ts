@@ -2,7 +2,7 @@ import { generateToken } from '../../shared/credentials/token';
 import type { Rotator } from '../../shared/rotation/rotator';
 import { holdsToken, retirePreviousVersion } from '../../shared/secrets/retire-previous';
 import { initializeWithToken } from './initialize';
-import { expiresAt, tokenLifetimeFromEnv } from './lifetime';
+import { expiresAt, tokenLifetimeFromEnv } from './settings';
 import { type McpTokenSecret, parseMcpTokenSecret, serverUrlOf } from './secret';
 
 /** The readable prefix of generated tokens: a leaked `mcp_...` is recognisable in a scanner. */

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { monitorConfigFromEnv } from '../../../functions/rotation-monitor/monitor';
+import { monitorConfigFromEnv } from '../../../functions/rotation-monitor/settings';
 import { numberFromEnv } from '../../../shared/config/env';
 import { httpRequest, httpTimeoutMs } from '../../../shared/net/http';
 import { ConfigurationError, RotationError } from '../../../shared/errors';

@@ -1,7 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { crmError } from '../../../functions/zoho-oauth/crm';
-import { AccessTokenRejectedError } from '../../../functions/zoho-oauth/errors';
-import { tokenError } from '../../../functions/zoho-oauth/token-endpoint';
+import { AccessTokenRejectedError, crmError, tokenError } from '../../../functions/zoho-oauth/errors';
 import {
   CredentialRejectedError,
   PermissionDeniedError,

@@ -1,3 +1,4 @@
+import { numberFromEnv } from '../../shared/config/env';
 import { TokenLifetimeConfigError } from './errors';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -12,15 +13,13 @@ export interface TokenLifetime {
 export const DEFAULT_TOKEN_LIFETIME: TokenLifetime = { lifetimeDays: 30, graceDays: 7 };
 
 function days(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > 3650) {
-    throw new TokenLifetimeConfigError(`${name} must be a whole number of days between ${min} and 3650`, {
-      action: `Fix ${name} in the function's environment (template.yaml).`,
-    });
-  }
-  return value;
+  return numberFromEnv(name, fallback, { min, max: 3650, integer: true }, env, {
+    expected: 'a whole number of days',
+    refuse: (problem) =>
+      new TokenLifetimeConfigError(problem, {
+        action: `Fix ${name} in the function's environment (template.yaml).`,
+      }),
+  });
 }
 
 /** MCP_TOKEN_LIFETIME_DAYS (default 30, set it to the rotation schedule) and MCP_TOKEN_GRACE_DAYS (7). */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConnectDeadlineError, type FailureContext, redisFailure } from '../../../functions/redis/failures';
+import { ConnectDeadlineError, type FailureContext, redisFailure } from '../../../functions/redis/errors';
 import {
   CredentialRejectedError,
   PermissionDeniedError,

@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { type Attempt, classifyConnectError } from '../../../functions/postgres/classify';
 import {
+  type Attempt,
+  classifyConnectError,
+  classifyStatementError,
   DatabaseNotFoundError,
   LoginRefusedError,
   PasswordRejectedError,
   TlsUnavailableError,
 } from '../../../functions/postgres/errors';
-import { classifyStatementError } from '../../../functions/postgres/roles';
 import type { RotationError } from '../../../shared/errors';
 import { PermissionDeniedError, TargetUnreachableError, TlsVerificationError } from '../../../shared/errors';
 
