@@ -14,7 +14,7 @@ export interface LocalLambdaServer {
 }
 
 /** `my-fn`, or `arn:aws:lambda:region:acct:function:my-fn[:qualifier]` -> `my-fn`. */
-export function functionNameOf(nameOrArn: string): string {
+function functionNameOf(nameOrArn: string): string {
   const match = /:function:([^:]+)/.exec(nameOrArn);
   return match?.[1] ?? nameOrArn;
 }

@@ -28,8 +28,8 @@ export interface McpSecretValue {
   server_url: string;
 }
 
-export const MCP_SCOPES = ['crm.read', 'crm.write'];
-export const MCP_ISSUER = 'sergas-platform';
+const MCP_SCOPES = ['crm.read', 'crm.write'];
+const MCP_ISSUER = 'sergas-platform';
 
 export function mcpSecretValue(serverUrl: string, overrides: Partial<McpSecretValue> = {}): McpSecretValue {
   return {

@@ -55,7 +55,7 @@ export async function postgresTarget(
   };
 }
 
-export async function redisTarget(
+async function redisTarget(
   admin: SecretsAdmin,
   names: { secretName?: string; adminSecretName?: string } = {},
 ): Promise<RotationTarget> {
@@ -73,7 +73,7 @@ export async function redisTarget(
   };
 }
 
-export async function zohoTarget(
+async function zohoTarget(
   admin: SecretsAdmin,
   names: { secretName?: string } = {},
   serverOptions: ZohoServerOptions = {},
@@ -105,7 +105,7 @@ async function acceptedByStatus(url: string, init: RequestInit): Promise<boolean
   return response.ok;
 }
 
-export async function webhookTarget(
+async function webhookTarget(
   admin: SecretsAdmin,
   names: { secretName?: string } = {},
 ): Promise<RotationTarget> {
@@ -162,10 +162,7 @@ async function mcpInitializeAccepted(url: string, token: string): Promise<boolea
   return response.ok;
 }
 
-export async function mcpTarget(
-  admin: SecretsAdmin,
-  names: { secretName?: string } = {},
-): Promise<RotationTarget> {
+async function mcpTarget(admin: SecretsAdmin, names: { secretName?: string } = {}): Promise<RotationTarget> {
   const stack = await startMcpStack({
     admin,
     ...FAST_VERIFIER,
@@ -185,7 +182,7 @@ export async function mcpTarget(
 }
 
 /** The local targets, one per kind and PostgreSQL strategy, in the order the demo shows them. */
-export const TARGET_KINDS = [
+const TARGET_KINDS = [
   'postgres-single-user',
   'postgres-alternating-users',
   'redis',

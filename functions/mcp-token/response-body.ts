@@ -5,7 +5,7 @@ import { TargetUnreachableError } from '../../shared/errors';
 import { McpProtocolError } from './errors';
 
 /** An initialize result is a few hundred bytes; anything past this is not the server we expect. */
-export const MAX_BODY_BYTES = 1024 * 1024;
+const MAX_BODY_BYTES = 1024 * 1024;
 
 export interface BodyReading {
   /** "MCP server at mcp.example.com", for error messages. */

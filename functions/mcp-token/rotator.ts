@@ -6,7 +6,7 @@ import { expiresAt, tokenLifetimeFromEnv } from './settings';
 import { type McpTokenSecret, parseMcpTokenSecret, serverUrlOf } from './secret';
 
 /** The readable prefix of generated tokens: a leaked `mcp_...` is recognisable in a scanner. */
-export const MCP_TOKEN_PREFIX = 'mcp';
+const MCP_TOKEN_PREFIX = 'mcp';
 
 /**
  * An MCP server's bearer token. The server verifies tokens against this secret (shared/consumer's

@@ -10,7 +10,7 @@ export interface TokenLifetime {
   graceDays: number;
 }
 
-export const DEFAULT_TOKEN_LIFETIME: TokenLifetime = { lifetimeDays: 30, graceDays: 7 };
+const DEFAULT_TOKEN_LIFETIME: TokenLifetime = { lifetimeDays: 30, graceDays: 7 };
 
 function days(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number): number {
   return numberFromEnv(name, fallback, { min, max: 3650, integer: true }, env, {

@@ -62,7 +62,7 @@ function tlsOptions(host: string): ConnectionOptions {
  * because a server that accepts and never answers would otherwise hold the step until the Lambda
  * timeout.
  */
-export async function openSession(
+async function openSession(
   node: RedisNode,
   credential: Credential,
   transport: TransportOptions,

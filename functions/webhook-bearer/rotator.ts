@@ -6,7 +6,7 @@ import { endpointsOf, parseWebhookBearerSecret, type WebhookBearerSecret } from 
 import { verifyToken } from './verify';
 
 /** The readable prefix of generated tokens: a leaked `whk_...` is recognisable in a scanner. */
-export const WEBHOOK_TOKEN_PREFIX = 'whk';
+const WEBHOOK_TOKEN_PREFIX = 'whk';
 
 /**
  * A webhook's shared bearer token. The receiver accepts AWSCURRENT, AWSPREVIOUS and AWSPENDING

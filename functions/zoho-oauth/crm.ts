@@ -5,7 +5,7 @@ import { endpoint } from './data-centres';
 import { crmError, type TokenRole } from './errors';
 
 /** The CRM API version the check calls. */
-export const CRM_CURRENT_USER_PATH = '/crm/v8/users?type=CurrentUser';
+const CRM_CURRENT_USER_PATH = '/crm/v8/users?type=CurrentUser';
 
 const CurrentUserSchema = z.looseObject({
   users: z.array(z.looseObject({ id: z.string().check(z.minLength(1)) })).check(z.minLength(1)),

@@ -58,6 +58,19 @@ export function numberFromEnv(
   return value;
 }
 
+/**
+ * A timeout in whole milliseconds, from 100 ms (less is a unit mistake: seconds for milliseconds) up
+ * to `maxMs` (more is longer than the caller should wait).
+ */
+export function timeoutFromEnv(
+  name: string,
+  fallback: number,
+  maxMs: number,
+  env: NodeJS.ProcessEnv = process.env,
+): number {
+  return numberFromEnv(name, fallback, { min: 100, max: maxMs, integer: true, unit: 'milliseconds' }, env);
+}
+
 /** "an integer number of milliseconds", "a number of hours", "an integer", "a number". */
 function expected(range: NumberRange): string {
   if (range.unit) return `${range.integer ? 'an integer' : 'a'} number of ${range.unit}`;

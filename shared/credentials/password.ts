@@ -23,7 +23,7 @@ const NUMBERS = '0123456789';
 export const PUNCTUATION = '!"#$%&\'()*+,-./:;<=>?@[\\]^_`{|}~';
 
 /** AWS's RDS rotation functions exclude these by default: they break connection strings and shells. */
-export const DEFAULT_EXCLUDED_CHARACTERS = '/@"\'\\';
+const DEFAULT_EXCLUDED_CHARACTERS = '/@"\'\\';
 
 export const DEFAULT_PASSWORD_POLICY: PasswordPolicy = {
   length: 32,

@@ -18,7 +18,7 @@ export interface UrlPolicy {
   allowedDescription?: string;
 }
 
-export function loopbackHttpAllowed(env: NodeJS.ProcessEnv = process.env): boolean {
+function loopbackHttpAllowed(env: NodeJS.ProcessEnv = process.env): boolean {
   return env.ALLOW_LOOPBACK_HTTP === 'true';
 }
 

@@ -239,7 +239,7 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
 }
 
 /** How a test client reaches the cluster: verified TLS with the test CA when it serves TLS. */
-export function clientTls(cluster: PostgresCluster): pg.ClientConfig['ssl'] {
+function clientTls(cluster: PostgresCluster): pg.ClientConfig['ssl'] {
   return cluster.caCert ? { ca: readFileSync(cluster.caCert, 'utf8'), rejectUnauthorized: true } : false;
 }
 

@@ -11,7 +11,7 @@ import type { SecretsAdmin } from '../../aws/secrets-admin';
  */
 
 export const APP_DATABASE = 'appdb';
-export const ADMIN_ROLE = 'rotation_admin';
+const ADMIN_ROLE = 'rotation_admin';
 
 export type Strategy = 'single-user' | 'alternating-users';
 
