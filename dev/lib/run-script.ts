@@ -13,8 +13,9 @@ export interface ScriptRun {
 }
 
 /**
- * The environment an operator's shell would have after `npm ci`: this process's (moto's endpoint and
- * dummy credentials from test/support/setup-moto.ts), with the pinned Node first on PATH, as npm scripts get it.
+ * The environment an operator's shell would have after `npm ci`: this process's (moto's endpoint
+ * and dummy credentials from test/support/setup-moto.ts), with the pinned Node first on PATH, as
+ * npm scripts get it.
  */
 function operatorEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   return {
