@@ -39,12 +39,17 @@ export async function listSuiteSecrets(options: InventoryOptions): Promise<Secre
   return Promise.all(matching.map(toFacts));
 }
 
-async function toFacts(entry: SecretListEntry): Promise<SecretFacts> {
+/**
+ * What the assessment needs about one listed secret. Only a secret with a pending version costs a
+ * call (ListSecretVersionIds, to learn how old it is). Also used by `npm run status`.
+ */
+export async function toFacts(entry: SecretListEntry): Promise<SecretFacts> {
   const arn = entry.ARN ?? entry.Name ?? '';
   const stages = entry.SecretVersionsToStages ?? {};
-  const hasStrayPending = Object.values(stages).some(
-    (labels) => labels.includes(Stage.Pending) && !labels.includes(Stage.Current),
-  );
+  const pendingVersionIds = Object.entries(stages)
+    .filter(([, labels]) => labels.includes(Stage.Pending) && !labels.includes(Stage.Current))
+    .map(([versionId]) => versionId);
+  const hasStrayPending = pendingVersionIds.length > 0;
   return {
     name: entry.Name ?? arn,
     arn,
@@ -54,8 +59,8 @@ async function toFacts(entry: SecretListEntry): Promise<SecretFacts> {
     intervalTag: entry.Tags?.find((tag) => tag.Key === INTERVAL_TAG)?.Value,
     automaticallyAfterDays: entry.RotationRules?.AutomaticallyAfterDays,
     scheduleExpression: entry.RotationRules?.ScheduleExpression,
-    // Only secrets with a pending version cost a second call, to learn how old it is.
     pendingSince: hasStrayPending ? await pendingVersionDates(arn) : [],
+    pendingVersionIds,
   };
 }
 

@@ -1,8 +1,9 @@
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { publishNotice } from '../../shared/observability/alerts';
+import { logger } from '../../shared/observability/logger';
 import { audited } from '../../shared/rotation/audit';
 import { type Assessment, assess } from './assess';
-import { listSuiteSecrets } from './inventory';
+import { type InventoryOptions, listSuiteSecrets } from './inventory';
 import { type MonitorConfig, monitorConfigFromEnv } from './settings';
 
 export interface MonitorSummary {
@@ -70,6 +71,7 @@ export async function runMonitor(config?: MonitorConfig, at?: Date): Promise<Mon
         OverdueSecrets: summary.overdue.length,
         StuckSecrets: summary.stuck.length,
         DisabledSecrets: summary.disabled.length,
+        NoSecretsFound: summary.checked === 0 ? 1 : 0,
       },
     );
     audit.note({
@@ -78,6 +80,7 @@ export async function runMonitor(config?: MonitorConfig, at?: Date): Promise<Mon
       stuck: summary.stuck.length,
       disabled: summary.disabled.length,
     });
+    if (summary.checked === 0) return warnNothingFound(settings, now);
 
     const troubled = assessments.filter((a) => a.problems.length > 0);
     if (troubled.length > 0) {
@@ -99,4 +102,27 @@ export async function runMonitor(config?: MonitorConfig, at?: Date): Promise<Mon
     };
   });
   return summary as MonitorSummary;
+}
+
+/**
+ * An estate with no secret found is not a healthy one: the tag is missing, misspelt or carries
+ * another environment's value, and every overdue rotation would go unseen. Say so in a warning
+ * line, the NoSecretsFound metric (set by the caller) and an SNS notice.
+ */
+async function warnNothingFound(inventory: InventoryOptions, now: Date) {
+  const filter = `${inventory.tagKey}=${inventory.tagValue ?? '*'}`;
+  const action =
+    `Tag each secret of the suite ${filter} (docs/operations.md, "Tag the secrets"), or correct ` +
+    'MONITOR_TAG_KEY / MONITOR_TAG_VALUE if the secrets carry another tag.';
+  logger.warn(`rotation monitor found no secret tagged ${filter}: nothing was checked`, {
+    monitor: { tagKey: inventory.tagKey, tagValue: inventory.tagValue, action },
+  });
+  await publishNotice(`Rotation monitor: no secret found tagged ${filter}`, {
+    type: 'rotation-monitor',
+    checkedAt: now.toISOString(),
+    checked: 0,
+    problem: `no secret is tagged ${filter}, so no rotation was checked`,
+    action,
+  });
+  return { outcome: 'succeeded' as const, detail: `no secret found tagged ${filter}: nothing was checked` };
 }
