@@ -12,6 +12,8 @@ export interface FailureFacts {
   retryable: boolean;
   /** What a person should do, as the function said it. */
   action?: string;
+  /** The error's message (scrubbed by the function before it was logged). */
+  message?: string;
   /** The version (rotation token) the step worked on. */
   version?: string;
   at: Date;
@@ -142,6 +144,7 @@ function round(value: number): number {
 }
 
 function formatHours(ms: number): string {
+  if (ms < 60_000) return `${Math.round(ms / 1000)} s`;
   if (ms < HOUR_MS) return `${Math.round(ms / 60_000)} min`;
   if (ms < 48 * HOUR_MS) return `${round(ms / HOUR_MS)} h`;
   return `${round(ms / (24 * HOUR_MS))} days`;
