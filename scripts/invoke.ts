@@ -43,7 +43,8 @@ try {
 // An edit since the last build would otherwise run the old bundle, silently.
 const { functions, rebuilt } = await ensureFreshBundles();
 if (rebuilt && !quiet) process.stderr.write('rebuilt dist/: the sources are newer than the bundles\n');
-if (!functions.includes(functionName)) usage(`unknown function ${functionName}; known: ${functions.join(', ')}`);
+if (!functions.includes(functionName))
+  usage(`unknown function ${functionName}; known: ${functions.join(', ')}`);
 
 const lambda = await LocalLambda.start(functionName, { env, echo: false });
 let exitCode = 0;
