@@ -1,9 +1,10 @@
 /**
- * `npm run bench [-- --rotations 20 --cold-runs 25 --scale 50,100,250,500 --concurrency 10]`
+ * `npm run bench [-- --rotations 20 --cold-runs 25 --scale 50,100,250,500 --concurrency 10
+ *   --report docs/bench]`
  *
  * Figures, not a timed test: bundle sizes and cold starts, rotation wall time and Secrets Manager
- * calls per secret type, PostgreSQL at scale, peak memory of warm function processes. Prints tables
- * and writes .bench/results.json. Every figure is measured here, against the same local servers the
+ * calls per secret type, PostgreSQL at scale, peak memory of warm function processes. Prints tables,
+ * writes .bench/results.json and a report with charts (docs/bench/README.md and its SVGs). Every figure is measured here, against the same local servers the
  * demo uses; nothing is asserted, so a slow machine gives slow figures, never a failure.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -11,9 +12,10 @@ import { parseArgs } from 'node:util';
 import { buildAll } from './build.mjs';
 import { measureBundles } from '../dev/bench/bundles';
 import { benchRotations, type RotationFigures } from '../dev/bench/rotations';
+import { type BenchResults, writeReport } from '../dev/bench/report';
 import { benchScale, type ScaleFigures } from '../dev/bench/scale';
 import { round } from '../dev/bench/stats';
-import { table } from '../dev/lib/table';
+import { table } from '../ops/table';
 import { missingTools } from '../dev/lib/preflight';
 import { startCountingProxy } from '../dev/aws/counting-proxy';
 import { motoEnvironment, startMoto } from '../dev/aws/moto';
@@ -28,6 +30,7 @@ const { values } = parseArgs({
     scale: { type: 'string', default: '50,100,250,500' },
     concurrency: { type: 'string', default: '10' },
     out: { type: 'string', default: '.bench/results.json' },
+    report: { type: 'string', default: 'docs/bench' },
   },
 });
 const rotations = Number(values.rotations);
@@ -139,7 +142,7 @@ async function main(): Promise<number> {
     for (const stop of cleanup.reverse()) await stop().catch(() => undefined);
   }
 
-  const report = {
+  const report: BenchResults = {
     measuredAt: new Date().toISOString(),
     node: process.versions.node,
     machine: {
@@ -155,6 +158,7 @@ async function main(): Promise<number> {
   writeFileSync(values.out, `${JSON.stringify(report, null, 2)}\n`);
   say();
   say(`wrote ${values.out}`);
+  for (const file of writeReport(report, values.report)) say(`wrote ${file}`);
   return 0;
 }
 

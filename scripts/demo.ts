@@ -14,7 +14,7 @@ import { shipFunctionOutput } from '../dev/aws/cloudwatch-logs';
 import { LocalLambda } from '../dev/aws/local-lambda';
 import { ensureFreshBundles } from '../dev/lib/fresh-build';
 import { missingTools } from '../dev/lib/preflight';
-import { table } from '../dev/lib/table';
+import { table } from '../ops/table';
 import { type MotoServer, motoEnvironment, startMoto } from '../dev/aws/moto';
 import { type PostgresCluster, startPostgres } from '../dev/targets/postgres/cluster';
 import { RotationDriver, type StepAttempt } from '../dev/aws/rotation-driver';

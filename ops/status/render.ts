@@ -1,6 +1,6 @@
 import { styleText } from 'node:util';
 import type { RotationState } from '../../functions/rotation-monitor/assess';
-import { table } from '../../dev/lib/table';
+import { table } from '../table';
 import type { EstateReport, SecretStatus } from './estate';
 
 type Colour = 'green' | 'cyan' | 'red' | 'yellow' | 'dim' | 'bold';

@@ -1,0 +1,162 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { table } from '../../ops/table';
+import type { BundleFigures } from './bundles';
+import type { RotationFigures } from './rotations';
+import type { ScaleFigures } from './scale';
+import { round } from './stats';
+import { barChart, COLOURS, lineChart } from './svg';
+
+/** What one `npm run bench` measured (also written as .bench/results.json). */
+export interface BenchResults {
+  measuredAt: string;
+  node: string;
+  machine: { cpus: number; platform: string; arch: string };
+  nodeStartMs: number;
+  bundles: BundleFigures[];
+  rotations: RotationFigures[];
+  scale: ScaleFigures[];
+}
+
+export function coldStartChart(results: BenchResults): string {
+  return barChart({
+    title: `Cold start per bundle: a fresh node importing it (median of the runs; tick: p95)`,
+    unit: 'ms',
+    legend: [
+      { colour: COLOURS.node, label: `Node's own start (${results.nodeStartMs} ms, an empty script)` },
+      { colour: COLOURS.bundle, label: 'loading and running the bundle' },
+    ],
+    bars: results.bundles.map((b) => ({
+      label: b.function,
+      segments: [
+        { value: results.nodeStartMs, colour: COLOURS.node, title: `Node: ${results.nodeStartMs} ms` },
+        { value: Math.max(0, b.bundleInitMs), colour: COLOURS.bundle, title: `bundle: ${b.bundleInitMs} ms` },
+      ],
+      marker: b.coldStartP95Ms,
+      note: `${b.coldStartMs} ms (${round(b.coldStartMs / results.nodeStartMs)}x Node)`,
+    })),
+  });
+}
+
+export function rotationChart(results: BenchResults): string {
+  return barChart({
+    title: 'One rotation per kind, warm function (median; tick: p95 with the service part)',
+    unit: 'ms',
+    legend: [
+      { colour: COLOURS.bundle, label: 'the four steps (the function)' },
+      { colour: COLOURS.service, label: "the service's part (RotateSecret, label clean-up)" },
+    ],
+    bars: results.rotations.map((r) => ({
+      label: r.type.replace(/ \(.*\)$/, ''),
+      segments: [
+        { value: r.stepsMedianMs, colour: COLOURS.bundle, title: `four steps: ${r.stepsMedianMs} ms` },
+        {
+          value: Math.max(0, r.wallMedianMs - r.stepsMedianMs),
+          colour: COLOURS.service,
+          title: `with the service's part: ${r.wallMedianMs} ms`,
+        },
+      ],
+      marker: r.wallP95Ms,
+      note: `${r.wallMedianMs} ms, ${r.secretsManagerCalls} SM calls`,
+    })),
+  });
+}
+
+export function scaleChart(results: BenchResults): string {
+  const concurrency = results.scale[0]?.concurrency ?? 0;
+  return lineChart({
+    title: `Rotations per second against fleet size (PostgreSQL, ${concurrency} warm functions in parallel)`,
+    xLabel: 'secrets rotated in one wave',
+    yLabel: 'rotations per second',
+    points: results.scale.map((s) => ({
+      x: s.secrets,
+      y: s.rotationsPerSecond,
+      label: `${s.rotationsPerSecond}/s`,
+    })),
+  });
+}
+
+function page(results: BenchResults): string {
+  const bundles = table(
+    ['function', 'minified', 'gzipped', 'cold start', 'p95', 'bundle init', 'x Node start'],
+    results.bundles.map((b) => [
+      b.function,
+      `${round(b.bytes / 1024)} KB`,
+      `${round(b.gzipBytes / 1024)} KB`,
+      `${b.coldStartMs} ms`,
+      `${b.coldStartP95Ms} ms`,
+      `${b.bundleInitMs} ms`,
+      round(b.coldStartMs / results.nodeStartMs),
+    ]),
+  );
+  const rotations = table(
+    ['kind', 'four steps', 'p95', 'with the service', 'p95', 'SM calls (first)', 'failures', 'peak RSS'],
+    results.rotations.map((r) => [
+      r.type,
+      `${r.stepsMedianMs} ms`,
+      `${r.stepsP95Ms} ms`,
+      `${r.wallMedianMs} ms`,
+      `${r.wallP95Ms} ms`,
+      `${r.secretsManagerCalls} (${r.firstRotationCalls})`,
+      `${r.failures}/${r.rotations}`,
+      `${r.peakRssMb} MB`,
+    ]),
+  );
+  const scale = table(
+    ['secrets', 'total', 'rotations/s', 'per rotation', 'failures', 'peak RSS'],
+    results.scale.map((s) => [
+      s.secrets,
+      `${s.totalSeconds} s`,
+      s.rotationsPerSecond,
+      `${s.msPerRotation} ms`,
+      s.failures,
+      `${s.peakRssMb} MB`,
+    ]),
+  );
+  return `# Benchmark report
+
+Written by \`npm run bench\` (run it again to replace it) on ${results.measuredAt.slice(0, 10)}: Node
+${results.node}, ${results.machine.cpus} CPUs, ${results.machine.platform}/${results.machine.arch}, with
+moto, PostgreSQL, Redis and the local servers on the same machine. The machine is shared, so absolute
+times drift between runs; the figures of one run are measured side by side and compare fairly with
+each other (the ratio to Node's own start, the share of the service's part). The raw figures are in
+\`.bench/results.json\`.
+
+## Cold start per bundle
+
+![cold start per bundle against Node's start](cold-start.svg)
+
+\`\`\`text
+${bundles}
+\`\`\`
+
+## Rotation time per kind
+
+![rotation time per kind](rotation-time.svg)
+
+\`\`\`text
+${rotations}
+\`\`\`
+
+## Rotations per second against fleet size
+
+![rotations per second against fleet size](scale.svg)
+
+\`\`\`text
+${scale}
+\`\`\`
+`;
+}
+
+/** The report: three SVG charts and a Markdown page that shows them with the figures. */
+export function writeReport(results: BenchResults, dir: string): string[] {
+  mkdirSync(dir, { recursive: true });
+  const files: [string, string][] = [
+    ['cold-start.svg', coldStartChart(results)],
+    ['rotation-time.svg', rotationChart(results)],
+    ['scale.svg', scaleChart(results)],
+    ['README.md', page(results)],
+  ];
+  for (const [name, content] of files) writeFileSync(join(dir, name), content);
+  return files.map(([name]) => join(dir, name));
+}
