@@ -2,7 +2,9 @@
  * Two small chart shapes, written as SVG by hand: nothing to install, and a reader's browser (or
  * GitHub) draws them. Text is escaped; sizes are fixed so the files diff cleanly between runs.
  */
-const FONT = 'font-family="system-ui, -apple-system, Segoe UI, sans-serif" font-size="12"';
+const FAMILY = 'font-family="system-ui, -apple-system, Segoe UI, sans-serif"';
+const FONT = `${FAMILY} font-size="12"`;
+const TITLE_FONT = `${FAMILY} font-size="14" font-weight="bold"`;
 export const COLOURS = { node: '#9aa5b1', bundle: '#2f6fdf', service: '#f0a030', line: '#2f6fdf' };
 
 const escape = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
@@ -44,11 +46,12 @@ export function barChart(options: {
   bars: Bar[];
   legend: { colour: string; label: string }[];
 }): string {
-  const labelWidth = 150;
-  const plotWidth = 460;
+  const labelWidth = 8 + 7 * Math.max(10, ...options.bars.map((bar) => bar.label.length));
+  const plotWidth = 420;
   const rowHeight = 26;
   const top = 48;
-  const width = labelWidth + plotWidth + 110;
+  // Room for the note after the longest bar.
+  const width = labelWidth + plotWidth + 16 + 7 * Math.max(0, ...options.bars.map((bar) => bar.note.length));
   const height = top + options.bars.length * rowHeight + 34;
   const max = Math.max(
     1,
@@ -69,22 +72,25 @@ export function barChart(options: {
       x += w;
       return rect;
     });
+    // The marker (a p95) as a whisker from the bar's end.
+    const markerX = bar.marker === undefined ? undefined : fixed(labelWidth + scale(bar.marker));
     const marker =
-      bar.marker === undefined
+      markerX === undefined
         ? ''
-        : `<line x1="${fixed(labelWidth + scale(bar.marker))}" x2="${fixed(labelWidth + scale(bar.marker))}" y1="${y - 3}" y2="${y + 21}" stroke="#333" stroke-width="1.5"/>`;
+        : `<line x1="${fixed(Math.min(x, markerX))}" x2="${markerX}" y1="${y + 9}" y2="${y + 9}" stroke="#333"/>` +
+          `<line x1="${markerX}" x2="${markerX}" y1="${y + 3}" y2="${y + 15}" stroke="#333" stroke-width="1.5"/>`;
     return (
       `<text x="${labelWidth - 8}" y="${y + 13}" text-anchor="end" ${FONT}>${escape(bar.label)}</text>` +
       segments.join('') +
       marker +
-      `<text x="${fixed(Math.max(x, bar.marker === undefined ? 0 : labelWidth + scale(bar.marker)) + 6)}" y="${y + 13}" ${FONT}>${escape(bar.note)}</text>`
+      `<text x="${fixed(Math.max(x, markerX ?? 0) + 6)}" y="${y + 13}" ${FONT}>${escape(bar.note)}</text>`
     );
   });
   const axisY = top + options.bars.length * rowHeight + 4;
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">`,
     `<rect width="${width}" height="${height}" fill="#fff"/>`,
-    `<text x="12" y="20" ${FONT} font-size="14" font-weight="bold">${escape(options.title)}</text>`,
+    `<text x="12" y="20" ${TITLE_FONT}>${escape(options.title)}</text>`,
     legendOf(options.legend, labelWidth, 38),
     ...rows,
     `<line x1="${labelWidth}" x2="${labelWidth + plotWidth}" y1="${axisY}" y2="${axisY}" stroke="#ccc"/>`,
@@ -128,7 +134,7 @@ export function lineChart(options: {
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">`,
     `<rect width="${width}" height="${height}" fill="#fff"/>`,
-    `<text x="12" y="20" ${FONT} font-size="14" font-weight="bold">${escape(options.title)}</text>`,
+    `<text x="12" y="20" ${TITLE_FONT}>${escape(options.title)}</text>`,
     `<line x1="${left}" x2="${left}" y1="${top}" y2="${top + plotHeight}" stroke="#ccc"/>`,
     `<line x1="${left}" x2="${left + plotWidth}" y1="${top + plotHeight}" y2="${top + plotHeight}" stroke="#ccc"/>`,
     `<text x="${left - 6}" y="${top + plotHeight}" text-anchor="end" ${FONT}>0</text>`,
