@@ -215,6 +215,9 @@ function check(command: Command): string[] {
   ];
 }
 
+/** The operator commands whose arguments a `sh` recipe's run can prove (the others build or test). */
+const ARGUMENT_CHECKED = ['invoke', 'emergency', 'status', 'wire', 'unwire'];
+
 const checkedCommands = (): Command[] => [
   ...withInfo('sh').flatMap((block) => commandsOf(block.lines.join('\n'), `${block.file}:${block.line}`)),
   ...DOCUMENTS.flatMap(inlineCommands),
@@ -322,7 +325,7 @@ describe('shell recipes in README.md and docs/', () => {
         (c) =>
           c.words[0] === 'npm' &&
           c.words[1] === 'run' &&
-          ['invoke', 'emergency', 'status'].includes(c.words[2] ?? '') &&
+          ARGUMENT_CHECKED.includes(c.words[2] ?? '') &&
           // `npm run invoke` alone is the prose naming the command
           (c.words[2] === 'status' || c.words.length > 3) &&
           !c.words.some(isPlaceholder),
