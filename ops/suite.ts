@@ -14,12 +14,15 @@ export interface Stack {
   env: string;
 }
 
-/** The folders of functions/ that rotate a kind of secret (they have a rotator.ts). */
+let kinds: string[] | undefined;
+
+/** The folders of functions/ that rotate a kind of secret (they have a rotator.ts); read once. */
 export function rotationKinds(): string[] {
-  return readdirSync(functionsDir, { withFileTypes: true })
+  kinds ??= readdirSync(functionsDir, { withFileTypes: true })
     .filter((entry) => entry.isDirectory() && existsSync(join(functionsDir, entry.name, 'rotator.ts')))
     .map((entry) => entry.name)
     .sort();
+  return kinds;
 }
 
 export function rotationFunctionName(stack: Stack, kind: string): string {
