@@ -6,9 +6,11 @@ import {
   type SecretListEntry,
 } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
+import { readFileSync } from 'node:fs';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { auditOf } from '../../../ops/status/audit-failures';
 import { readEstate } from '../../../ops/status/estate';
+import { emergencyFunctionName, rotationFunctionName, rotationKinds } from '../../../ops/suite';
 
 /**
  * The estate reader against mocked AWS answers in the shapes the real services give, for what moto
@@ -218,5 +220,20 @@ describe('auditOf', () => {
     expect(auditOf(JSON.stringify({ message: line }))?.step).toBe('testSecret');
     expect(auditOf('START RequestId: abc')).toBeUndefined();
     expect(auditOf('{ not json')).toBeUndefined();
+  });
+});
+
+describe('the suite functions', () => {
+  it('are named as template.yaml deploys them: one rotation function per kind, and emergency-rotate', () => {
+    const template = readFileSync('template.yaml', 'utf8');
+    expect(rotationKinds()).toEqual(['mcp-token', 'postgres', 'redis', 'webhook-bearer', 'zoho-oauth']);
+    for (const kind of rotationKinds()) {
+      expect(rotationFunctionName({ org: '${Org}', env: '${Environment}' }, kind)).toSatisfy((name: string) =>
+        template.includes(`FunctionName: !Sub '${name}'`),
+      );
+    }
+    expect(template).toContain(
+      `FunctionName: !Sub '${emergencyFunctionName({ org: '${Org}', env: '${Environment}' })}'`,
+    );
   });
 });
