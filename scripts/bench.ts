@@ -8,6 +8,7 @@
  * demo uses; nothing is asserted, so a slow machine gives slow figures, never a failure.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { buildAll } from './build.mjs';
 import { measureBundles } from '../dev/bench/bundles';
@@ -48,6 +49,8 @@ async function main(): Promise<number> {
     return 2;
   }
   await buildAll({ quiet: true });
+  // Other jobs on the machine slow every figure: the report says how busy it was.
+  const loadAtStart = loadavg()[0] ?? 0;
 
   say(`Bundles and cold start (median of ${coldRuns} fresh processes each, Node ${process.versions.node})`);
   const bundles = measureBundles(coldRuns);
@@ -146,7 +149,8 @@ async function main(): Promise<number> {
     measuredAt: new Date().toISOString(),
     node: process.versions.node,
     machine: {
-      cpus: (await import('node:os')).cpus().length,
+      cpus: cpus().length,
+      loadAverage: { start: round(loadAtStart, 2), end: round(loadavg()[0] ?? 0, 2) },
       platform: process.platform,
       arch: process.arch,
     },

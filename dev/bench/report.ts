@@ -22,7 +22,13 @@ export interface ColdStart {
 export interface BenchResults {
   measuredAt: string;
   node: string;
-  machine: { cpus: number; platform: string; arch: string };
+  machine: {
+    cpus: number;
+    platform: string;
+    arch: string;
+    /** The one-minute load average when the bench started and ended. */
+    loadAverage?: { start: number; end: number };
+  };
   nodeStartMs: number;
   coldStarts: ColdStart[];
   rotations: RotationFigures[];
@@ -97,6 +103,17 @@ export function scaleChart(results: BenchResults): string {
   });
 }
 
+/** A warning when other work kept the machine busier than its CPUs during the run. */
+function loadNote(results: BenchResults): string {
+  const load = results.machine.loadAverage;
+  if (!load) return '';
+  const busiest = Math.max(load.start, load.end);
+  const said = `The load average was ${load.start} at the start and ${load.end} at the end, on ${results.machine.cpus} CPUs`;
+  return busiest > results.machine.cpus
+    ? `\n\n**${said}: other jobs shared the machine, and every figure here is inflated by them.** Run \`npm run bench\` again on a quiet machine before quoting one.`
+    : `\n\n${said}.`;
+}
+
 function page(results: BenchResults): string {
   const bundles = table(
     ['function', 'minified', 'gzipped', 'cold start', 'p95', 'x Node start'],
@@ -140,7 +157,7 @@ ${results.node}, ${results.machine.cpus} CPUs, ${results.machine.platform}/${res
 moto, PostgreSQL, Redis and the local servers on the same machine. The machine is shared, so absolute
 times drift between runs; the figures of one run are measured side by side and compare fairly with
 each other (the ratio to Node's own start, the share of the service's part). The raw figures are in
-\`.bench/results.json\`. Node's own start in this run: ${results.nodeStartMs} ms.
+\`.bench/results.json\`. Node's own start in this run: ${results.nodeStartMs} ms.${loadNote(results)}
 
 ## Cold start per bundle
 

@@ -129,8 +129,29 @@ describe('bench report', () => {
       for (const svg of ['cold-start.svg', 'rotation-time.svg', 'scale.svg'])
         expect(page).toContain(`](${svg})`);
       expect(page).toContain('Node\n24.21.0, 2 CPUs');
+      expect(page).not.toContain('load average');
       expect(page).toMatch(/postgres\s+634\.8 KB\s+192\.4 KB\s+110 ms\s+130 ms\s+2\.8/);
       expect(page).toMatch(/Zoho CRM OAuth <& co>\s+43 ms\s+50 ms\s+56 ms\s+70 ms\s+7 \(8\)\s+1\/20/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('says when the machine was busier than its CPUs, so loaded figures are not quoted', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bench-report-'));
+    try {
+      const busy = { ...results, machine: { ...results.machine, loadAverage: { start: 14.2, end: 9.5 } } };
+      writeReport(busy, dir);
+      expect(readFileSync(join(dir, 'README.md'), 'utf8')).toContain(
+        '**The load average was 14.2 at the start and 9.5 at the end, on 2 CPUs: other jobs shared the machine',
+      );
+      writeReport(
+        { ...results, machine: { ...results.machine, loadAverage: { start: 0.4, end: 1.1 } } },
+        dir,
+      );
+      expect(readFileSync(join(dir, 'README.md'), 'utf8')).toContain(
+        'The load average was 0.4 at the start and 1.1 at the end, on 2 CPUs.',
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
