@@ -9,23 +9,17 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { buildAll } from './build.mjs';
-import { measureBundles } from './bench/bundles';
-import { benchRotations, type RotationFigures } from './bench/rotations';
-import { benchScale, type ScaleFigures } from './bench/scale';
-import { round, table } from './bench/stats';
-import { missingTools } from './lib/preflight';
-import { startCountingProxy } from '../test/support/counting-proxy';
-import { motoEnvironment, startMoto } from '../test/support/moto';
-import { startPostgres } from '../test/support/postgres';
-import { SecretsAdmin } from '../test/support/secrets-admin';
-import {
-  mcpTarget,
-  postgresTarget,
-  redisTarget,
-  type RotationTarget,
-  webhookTarget,
-  zohoTarget,
-} from '../test/support/targets';
+import { measureBundles } from '../dev/bench/bundles';
+import { benchRotations, type RotationFigures } from '../dev/bench/rotations';
+import { benchScale, type ScaleFigures } from '../dev/bench/scale';
+import { round } from '../dev/bench/stats';
+import { table } from '../dev/lib/table';
+import { missingTools } from '../dev/lib/preflight';
+import { startCountingProxy } from '../dev/aws/counting-proxy';
+import { motoEnvironment, startMoto } from '../dev/aws/moto';
+import { startPostgres } from '../dev/targets/postgres/cluster';
+import { SecretsAdmin } from '../dev/aws/secrets-admin';
+import { startLocalTargets } from '../dev/targets';
 
 const { values } = parseArgs({
   options: {
@@ -81,15 +75,10 @@ async function main(): Promise<number> {
     cleanup.push(() => cluster.stop());
     const admin = new SecretsAdmin();
 
-    const targets: RotationTarget[] = [
-      await postgresTarget(cluster, admin, 'single-user'),
-      await postgresTarget(cluster, admin, 'alternating-users'),
-      await redisTarget(admin),
+    const targets = await startLocalTargets(cluster, admin, {
       // The bench mints more than Zoho's 10 tokens per 10 minutes: lift the local limits.
-      await zohoTarget(admin, {}, { mintLimit: 10_000, maxActiveAccessTokens: 10_000 }),
-      await webhookTarget(admin),
-      await mcpTarget(admin),
-    ];
+      zoho: { mintLimit: 10_000, maxActiveAccessTokens: 10_000 },
+    });
     for (const target of targets) cleanup.push(() => target.stop());
 
     say();

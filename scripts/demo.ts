@@ -7,28 +7,17 @@
  * up everything it started, and exits non-zero if anything failed. Never prints a secret value.
  */
 import { buildAll } from './build.mjs';
-import { LocalLambda } from './lib/local-lambda';
-import { missingTools } from './lib/preflight';
-import { table } from './bench/stats';
-import { type MotoServer, motoEnvironment, startMoto } from '../test/support/moto';
-import { type PostgresCluster, startPostgres } from '../test/support/postgres';
-import { RotationDriver, type StepAttempt } from '../test/support/rotation-driver';
-import { type RotationServiceHandle, startRotationService } from '../test/support/rotation-service';
-import {
-  credentialsIn,
-  type RotationFunctions,
-  startRotationFunctions,
-} from '../test/support/rotation-functions';
-import { SecretsAdmin } from '../test/support/secrets-admin';
-import { startSnsListener } from '../test/support/sns-listener';
-import {
-  mcpTarget,
-  postgresTarget,
-  redisTarget,
-  type RotationTarget,
-  webhookTarget,
-  zohoTarget,
-} from '../test/support/targets';
+import { LocalLambda } from '../dev/aws/local-lambda';
+import { missingTools } from '../dev/lib/preflight';
+import { table } from '../dev/lib/table';
+import { type MotoServer, motoEnvironment, startMoto } from '../dev/aws/moto';
+import { type PostgresCluster, startPostgres } from '../dev/targets/postgres/cluster';
+import { RotationDriver, type StepAttempt } from '../dev/aws/rotation-driver';
+import { type RotationServiceHandle, startRotationService } from '../dev/aws/rotation-service';
+import { credentialsIn, type RotationFunctions, startRotationFunctions } from '../dev/aws/rotation-functions';
+import { SecretsAdmin } from '../dev/aws/secrets-admin';
+import { startSnsListener } from '../dev/aws/sns-listener';
+import { type RotationTarget, startLocalTargets } from '../dev/targets';
 
 const ORG = 'sergas';
 const ENV = 'dev';
@@ -75,35 +64,22 @@ async function main(): Promise<number> {
 
     const admin = new SecretsAdmin();
     const name = (component: string, type: string) => `${ORG}/${component}/${ENV}/${type}`;
-    const targets: RotationTarget[] = [];
-    const keep = (target: RotationTarget) => {
-      targets.push(target);
-      cleanup.push(() => target.stop());
-      return target;
-    };
-    keep(
-      await postgresTarget(cluster, admin, 'single-user', {
-        secretName: name('cognee', 'postgres_password'),
-      }),
-    );
-    keep(
-      await postgresTarget(cluster, admin, 'alternating-users', {
-        secretName: name('cognee', 'postgres_app_password'),
-        masterSecretName: name('cognee', 'postgres_master'),
-      }),
-    );
-    keep(
-      await redisTarget(admin, {
-        secretName: name('redis', 'password'),
-        adminSecretName: name('redis', 'acl_admin'),
-      }),
-    );
-    keep(await zohoTarget(admin, { secretName: name('zoho', 'refresh_token') }));
-    keep(await webhookTarget(admin, { secretName: name('webhook', 'bearer_token') }));
-    keep(await mcpTarget(admin, { secretName: name('mcp', 'auth_token') }));
+    const targets = await startLocalTargets(cluster, admin, {
+      names: {
+        'postgres-single-user': { secretName: name('cognee', 'postgres_password') },
+        'postgres-alternating-users': {
+          secretName: name('cognee', 'postgres_app_password'),
+          masterSecretName: name('cognee', 'postgres_master'),
+        },
+        redis: { secretName: name('redis', 'password'), adminSecretName: name('redis', 'acl_admin') },
+        zoho: { secretName: name('zoho', 'refresh_token') },
+        webhook: { secretName: name('webhook', 'bearer_token') },
+        mcp: { secretName: name('mcp', 'auth_token') },
+      },
+    });
+    for (const target of targets) cleanup.push(() => target.stop());
     say(`local Redis, Zoho, webhook receiver and MCP server started; ${targets.length} secrets created`);
 
-    // One warm "container" per function, reachable through a local Lambda Invoke API (for revoke).
     // One warm "container" per function, reachable through a local Lambda Invoke API (for revoke).
     const functions: RotationFunctions = await startRotationFunctions(targets);
     cleanup.push(() => functions.stop());

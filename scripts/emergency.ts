@@ -11,7 +11,7 @@ import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { buildAll } from './build.mjs';
-import { bundlePath, LambdaInvokeError, LocalLambda } from './lib/local-lambda';
+import { bundlePath, LambdaInvokeError, LocalLambda } from '../dev/aws/local-lambda';
 
 const USAGE =
   'usage: npm run emergency -- --secret-id <id> --reason "<why>" [--revoke-previous] [--function <name>] [--local [--wait-seconds N]]';

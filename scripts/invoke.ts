@@ -8,7 +8,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { buildAll } from './build.mjs';
-import { bundlePath, LambdaInvokeError, LocalLambda } from './lib/local-lambda';
+import { bundlePath, LambdaInvokeError, LocalLambda } from '../dev/aws/local-lambda';
 
 function usage(message: string): never {
   process.stderr.write(

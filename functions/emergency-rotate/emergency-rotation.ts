@@ -1,14 +1,14 @@
-import { numberFromEnv } from '../../shared/config/env';
 import { RotateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { publishNotice } from '../../shared/observability/alerts';
-import { audited, type StepReport } from '../../shared/rotation/audited';
-import { RotationError } from '../../shared/rotation/errors';
+import { audited, type StepReport } from '../../shared/rotation/audit';
+import { RotationError } from '../../shared/errors';
 import { secretsManager } from '../../shared/secrets/client';
 import { describeSecret, versionWithStage } from '../../shared/secrets/describe';
 import { Stage } from '../../shared/secrets/stages';
 import { moveStage, removeStage } from '../../shared/secrets/versions';
 import { parseEmergencyInput } from './input';
 import { invokeRevoke } from './revoke-previous';
+import { waitOptionsFromEnv } from './settings';
 import { waitForPromotion, type WaitOptions } from './wait-for-promotion';
 
 export interface EmergencyReport extends StepReport {
@@ -16,19 +16,6 @@ export interface EmergencyReport extends StepReport {
   previousVersion: string | undefined;
   clearedPendingVersions: string[];
   revokedPrevious: boolean;
-}
-
-export function waitOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): WaitOptions {
-  return {
-    timeoutMs:
-      numberFromEnv('EMERGENCY_WAIT_SECONDS', 600, { min: 1, max: 900, unit: 'seconds' }, env) * 1000,
-    pollMs: numberFromEnv(
-      'EMERGENCY_POLL_MS',
-      2000,
-      { min: 10, max: 60_000, integer: true, unit: 'milliseconds' },
-      env,
-    ),
-  };
 }
 
 /**
@@ -48,14 +35,12 @@ export async function emergencyRotate(rawInput: unknown, waitOptions?: WaitOptio
     // Read inside the audited body, so a bad setting is audited and alerted like any failure.
     const wait = waitOptions ?? waitOptionsFromEnv();
     facts.reason = input.reason;
-    Object.assign(audit, {
-      secretArn: input.secretId,
-      reason: input.reason,
-      revokePrevious: input.revokePrevious === true,
-    });
+    audit.secretArn = input.secretId;
+    audit.reason = input.reason;
+    audit.note({ revokePrevious: input.revokePrevious === true });
 
     const description = await describeSecret(input.secretId);
-    Object.assign(audit, { secretArn: description.arn, secretName: description.name });
+    audit.identify(description);
     const rotationLambdaArn = description.rotationLambdaArn;
     if (!rotationLambdaArn) {
       throw new RotationError(`secret ${description.name} has no rotation function configured`, {
@@ -78,7 +63,7 @@ export async function emergencyRotate(rawInput: unknown, waitOptions?: WaitOptio
         facts.cleared.push(versionId);
       }
     }
-    audit.clearedPendingVersions = facts.cleared;
+    audit.note({ clearedPendingVersions: facts.cleared });
 
     const rotation = await secretsManager().send(
       new RotateSecretCommand({

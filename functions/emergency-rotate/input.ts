@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { InvalidEventError } from '../../shared/rotation/errors';
+import { InvalidEventError } from '../../shared/errors';
 import { describeIssues } from '../../shared/rotation/secret-format';
 
 /** What an operator sends: which secret, why (mandatory, it goes to the audit trail), and whether to revoke. */

@@ -1,6 +1,6 @@
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import * as z from 'zod/mini';
-import { RotationError } from '../../shared/rotation/errors';
+import { RevokeFailedError } from './errors';
 
 let client: LambdaClient | undefined;
 const lambda = () => (client ??= new LambdaClient({}));
@@ -19,10 +19,6 @@ const RevokeReportSchema = z.object({
   step: z.literal('revokePrevious'),
   outcome: z.literal('succeeded'),
 });
-
-export class RevokeFailedError extends RotationError {
-  override readonly name: string = 'RevokeFailedError';
-}
 
 const REVOKE_BY_HAND =
   'The new credential is AWSCURRENT; revoke the previous one by hand on the target, then check the rotation function.';

@@ -1,13 +1,6 @@
 import { describeSecret, hasStage } from '../../shared/secrets/describe';
 import { Stage } from '../../shared/secrets/stages';
-import { RotationError } from '../../shared/rotation/errors';
-
-export class RotationTimeoutError extends RotationError {
-  override readonly name: string = 'RotationTimeoutError';
-}
-export class RotationAbandonedError extends RotationError {
-  override readonly name: string = 'RotationAbandonedError';
-}
+import { RotationAbandonedError, RotationTimeoutError } from './errors';
 
 export interface WaitOptions {
   timeoutMs: number;

@@ -1,4 +1,4 @@
-import { createRotationHandler } from '../../shared/rotation/handler';
+import { createRotationHandler } from '../../shared/rotation/invocation';
 import { mcpTokenRotator } from './rotator';
 
 export const handler = createRotationHandler(mcpTokenRotator);

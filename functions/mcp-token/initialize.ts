@@ -1,9 +1,8 @@
 import type { Readable } from 'node:stream';
 import * as z from 'zod/mini';
 import { httpRequest, httpTimeoutMs } from '../../shared/net/http';
-import { errorForBearerStatus } from '../../shared/net/http-status';
 import { describeIssues } from '../../shared/rotation/secret-format';
-import { McpProtocolError } from './errors';
+import { initializeRefusal, McpProtocolError } from './errors';
 import { readSseMessage, readText } from './response-body';
 
 /**
@@ -73,18 +72,7 @@ export async function initializeWithToken(
 
   if (response.status !== 200) {
     const detail = await errorBodyMessage(response.data, { ...reading, maxBytes: 8192 });
-    const failure = errorForBearerStatus({
-      where,
-      credential: 'the pending token',
-      status: response.status,
-      headers: response.headers,
-      ...(detail ? { detail } : {}),
-      rejectedAction:
-        'Check that the MCP server verifies tokens against this secret with the AWSPENDING label accepted (shared/consumer BearerVerifier does).',
-    });
-    throw (
-      failure ?? new McpProtocolError(`${where} answered initialize with HTTP ${response.status}, not 200`)
-    );
+    throw initializeRefusal(where, response, detail);
   }
 
   const contentType = String(response.headers['content-type'] ?? '')

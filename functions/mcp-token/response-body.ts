@@ -1,11 +1,11 @@
 import type { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import { createParser } from 'eventsource-parser';
-import { TargetUnreachableError } from '../../shared/rotation/errors';
+import { TargetUnreachableError } from '../../shared/errors';
 import { McpProtocolError } from './errors';
 
 /** An initialize result is a few hundred bytes; anything past this is not the server we expect. */
-export const MAX_BODY_BYTES = 1024 * 1024;
+const MAX_BODY_BYTES = 1024 * 1024;
 
 export interface BodyReading {
   /** "MCP server at mcp.example.com", for error messages. */

@@ -2,11 +2,11 @@ import { generateToken } from '../../shared/credentials/token';
 import type { Rotator } from '../../shared/rotation/rotator';
 import { holdsToken, retirePreviousVersion } from '../../shared/secrets/retire-previous';
 import { initializeWithToken } from './initialize';
-import { expiresAt, tokenLifetimeFromEnv } from './lifetime';
+import { expiresAt, tokenLifetimeFromEnv } from './settings';
 import { type McpTokenSecret, parseMcpTokenSecret, serverUrlOf } from './secret';
 
 /** The readable prefix of generated tokens: a leaked `mcp_...` is recognisable in a scanner. */
-export const MCP_TOKEN_PREFIX = 'mcp';
+const MCP_TOKEN_PREFIX = 'mcp';
 
 /**
  * An MCP server's bearer token. The server verifies tokens against this secret (shared/consumer's

@@ -7,7 +7,7 @@ import { parserFor } from '../../shared/rotation/secret-format';
  * MCP server at `server_url`, valid until `expires_at` (ISO 8601), granting `scopes`, issued by
  * `issuer` (who minted it, for the server's audit). Unknown keys are kept through rotations.
  */
-export const McpTokenSecretSchema = z.looseObject({
+const McpTokenSecretSchema = z.looseObject({
   token: z.string().check(z.minLength(1)),
   expires_at: z.iso.datetime({ offset: true }),
   scopes: z.array(z.string().check(z.minLength(1))),

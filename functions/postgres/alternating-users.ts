@@ -1,11 +1,10 @@
-import { TargetError } from '../../shared/rotation/errors';
+import { TargetError } from '../../shared/errors';
 import type { RotationContext } from '../../shared/rotation/rotator';
 import { syncClone } from './clone';
 import { accepts, type Connection, inTransaction, type Login, withConnection } from './connection';
-import { PendingMismatchError, RoleStateError } from './errors';
+import { classifyStatementError, PendingMismatchError, RoleStateError } from './errors';
 import { masterAccess } from './master';
 import {
-  classifyStatementError,
   type RoleFacts,
   roleFacts,
   setPasswordSql,

@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { rememberSecret } from '../../shared/observability/redaction';
-import { CredentialRejectedError } from '../../shared/rotation/errors';
-import { type Attempt, classifyConnectError } from './classify';
+import { CredentialRejectedError } from '../../shared/errors';
+import { type Attempt, classifyConnectError } from './errors';
 import { CleartextPasswordRefusedError } from './errors';
 import type { Endpoint } from './secret';
 import { settingsFromEnv } from './settings';

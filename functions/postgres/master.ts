@@ -1,4 +1,4 @@
-import { RotationError, SecretFormatError } from '../../shared/rotation/errors';
+import { RotationError, SecretFormatError } from '../../shared/errors';
 import { readOtherSecretAs } from '../../shared/rotation/other-secret';
 import type { RotationContext } from '../../shared/rotation/rotator';
 import type { Login } from './connection';

@@ -3,7 +3,6 @@ import { escapeIdentifier, escapeLiteral } from 'pg';
 import { scramSha256Verifier } from '../../shared/credentials/scram';
 import { generatePassword, passwordPolicyFromEnv } from '../../shared/credentials/password';
 import { rememberSecret } from '../../shared/observability/redaction';
-import { PermissionDeniedError, RotationError, TargetUnreachableError } from '../../shared/rotation/errors';
 import type { Connection } from './connection';
 
 /**
@@ -88,38 +87,4 @@ export async function terminateSessions(
     }
   }
   return { terminated, refused };
-}
-
-/**
- * Name the failures of the statements rotation runs (ALTER/CREATE ROLE, GRANT) that an operator can
- * act on; anything else propagates for Secrets Manager to retry.
- */
-export function classifyStatementError(error: unknown, actor: string, what: string): unknown {
-  const code = (error as { code?: unknown } | null)?.code;
-  switch (code) {
-    case '42501':
-      return new PermissionDeniedError(`${actor} is not allowed to ${what}`, {
-        action:
-          'Give the admin role CREATEROLE (PostgreSQL 16+: also ADMIN OPTION on the application role); RDS master users have both.',
-      });
-    case '57014':
-    case '55P03':
-      return new TargetUnreachableError(
-        `${what} did not finish in time (SQLSTATE ${code}): a lock or a slow server`,
-        {
-          action:
-            'Retry; if it persists, look for long transactions holding locks on pg_authid, or raise PG_STATEMENT_TIMEOUT_MS.',
-        },
-      );
-    case '42710':
-    case '40001':
-    case '40P01':
-      return new RotationError(
-        `${what} collided with a concurrent change (SQLSTATE ${code}); the retry will converge`,
-        {
-          retryable: true,
-        },
-      );
-  }
-  return error;
 }

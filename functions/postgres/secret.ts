@@ -3,7 +3,7 @@ import { parserFor } from '../../shared/rotation/secret-format';
 
 /** PostgreSQL's identifier limit (NAMEDATALEN - 1), in bytes. */
 export const MAX_IDENTIFIER_BYTES = 63;
-export const DEFAULT_PORT = 5432;
+const DEFAULT_PORT = 5432;
 export const DEFAULT_DATABASE = 'postgres';
 
 const isPort = (value: unknown): value is number | string => {
@@ -30,7 +30,7 @@ const ssl = z.optional(z.custom<boolean | string>(isSslFlag, 'must be true or fa
  * The format AWS's RDS rotation functions use, so existing secrets work unchanged. Unknown keys
  * (dbInstanceIdentifier, proxy names...) survive rotation.
  */
-export const PostgresSecretSchema = z.looseObject({
+const PostgresSecretSchema = z.looseObject({
   engine: z.enum(['postgres', 'aurora-postgresql']),
   host: z.string().check(z.minLength(1)),
   port,
@@ -49,7 +49,7 @@ export const parsePostgresSecret = parserFor(PostgresSecretSchema, 'postgres');
  * The admin secret `masterarn` points at. RDS-managed master secrets hold only username and
  * password, so everything else is optional and defaults to the application secret's endpoint.
  */
-export const MasterSecretSchema = z.looseObject({
+const MasterSecretSchema = z.looseObject({
   engine: z.optional(z.enum(['postgres', 'aurora-postgresql'])),
   host: z.optional(z.string().check(z.minLength(1))),
   port,
@@ -58,7 +58,6 @@ export const MasterSecretSchema = z.looseObject({
   dbname: z.optional(z.string().check(z.minLength(1))),
   ssl,
 });
-export type MasterSecret = z.infer<typeof MasterSecretSchema>;
 
 export const parseMasterSecret = parserFor(MasterSecretSchema, 'postgres master');
 

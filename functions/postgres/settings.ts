@@ -1,4 +1,4 @@
-import { numberFromEnv } from '../../shared/config/env';
+import { timeoutFromEnv } from '../../shared/config/env';
 
 /** The function's timeouts, read from the environment (PG_CA_BUNDLE is read by tls.ts, when TLS needs it). */
 export interface PostgresSettings {
@@ -9,16 +9,24 @@ export interface PostgresSettings {
 }
 
 export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
-export const DEFAULT_STATEMENT_TIMEOUT_MS = 15_000;
+const DEFAULT_STATEMENT_TIMEOUT_MS = 15_000;
 
-/** 100 ms to 10 minutes: less is a unit mistake (seconds for milliseconds), more is longer than a step should wait. */
-function milliseconds(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
-  return numberFromEnv(name, fallback, { min: 100, max: 600_000, integer: true, unit: 'milliseconds' }, env);
-}
+/** Up to 10 minutes: longer than that is longer than a step should wait. */
+const MAX_TIMEOUT_MS = 600_000;
 
 export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): PostgresSettings {
   return {
-    connectTimeoutMs: milliseconds(env, 'PG_CONNECT_TIMEOUT_MS', DEFAULT_CONNECT_TIMEOUT_MS),
-    statementTimeoutMs: milliseconds(env, 'PG_STATEMENT_TIMEOUT_MS', DEFAULT_STATEMENT_TIMEOUT_MS),
+    connectTimeoutMs: timeoutFromEnv(
+      'PG_CONNECT_TIMEOUT_MS',
+      DEFAULT_CONNECT_TIMEOUT_MS,
+      MAX_TIMEOUT_MS,
+      env,
+    ),
+    statementTimeoutMs: timeoutFromEnv(
+      'PG_STATEMENT_TIMEOUT_MS',
+      DEFAULT_STATEMENT_TIMEOUT_MS,
+      MAX_TIMEOUT_MS,
+      env,
+    ),
   };
 }

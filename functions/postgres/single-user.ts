@@ -1,8 +1,8 @@
-import { TargetError } from '../../shared/rotation/errors';
+import { TargetError } from '../../shared/errors';
 import type { RotationContext } from '../../shared/rotation/rotator';
 import { accepts, type Connection, type Login, tryConnect, withConnection } from './connection';
-import { PasswordRejectedError, PendingMismatchError } from './errors';
-import { classifyStatementError, setPasswordSql, unknowableVerifier, verifierFor } from './roles';
+import { classifyStatementError, PasswordRejectedError, PendingMismatchError } from './errors';
+import { setPasswordSql, unknowableVerifier, verifierFor } from './roles';
 import { describeEndpoint, endpointOf, type PostgresSecret } from './secret';
 
 /**

@@ -1,8 +1,8 @@
-import { SecretFormatError } from '../../shared/rotation/errors';
+import { SecretFormatError } from '../../shared/errors';
 import { MAX_IDENTIFIER_BYTES } from './secret';
 
 /** The suffix AWS's multi-user functions use, so secrets they rotated keep alternating the same way. */
-export const CLONE_SUFFIX = '_clone';
+const CLONE_SUFFIX = '_clone';
 
 export interface UserPair {
   /** The original role: owns the application's objects. */

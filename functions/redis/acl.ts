@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import * as z from 'zod/mini';
 import { rememberSecret } from '../../shared/observability/redaction';
-import { TargetError } from '../../shared/rotation/errors';
+import { TargetError } from '../../shared/errors';
 import type { RedisSession } from './connection';
-import { nodeLabel } from './failures';
+import { nodeLabel } from './errors';
 
 /**
  * Passwords travel to Redis only as SHA-256 hashes (`#<hex>` to add, `!<hex>` to remove): the

@@ -1,8 +1,8 @@
 import type { RotationContext } from '../../shared/rotation/rotator';
-import { CredentialRejectedError } from '../../shared/rotation/errors';
+import { CredentialRejectedError } from '../../shared/errors';
 import { readOtherSecretAs } from '../../shared/rotation/other-secret';
 import { type RedisSession, type SessionContext, withSession, type TransportOptions } from './connection';
-import { nodeLabel } from './failures';
+import { nodeLabel } from './errors';
 import { type Credential, parseAdminSecret, type RedisNode, type RedisSecret } from './secret';
 
 /** A credential that may make the ACL change, with a name for error messages. */

@@ -2,7 +2,7 @@ import { isIP } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import { Redis } from 'ioredis';
 import { loadCaBundle } from '../../shared/net/ca-bundle';
-import { ConnectDeadlineError, type FailureContext, redisFailure } from './failures';
+import { ConnectDeadlineError, type FailureContext, redisFailure } from './errors';
 import type { Credential, RedisNode } from './secret';
 import type { RedisSettings } from './settings';
 
@@ -62,7 +62,7 @@ function tlsOptions(host: string): ConnectionOptions {
  * because a server that accepts and never answers would otherwise hold the step until the Lambda
  * timeout.
  */
-export async function openSession(
+async function openSession(
   node: RedisNode,
   credential: Credential,
   transport: TransportOptions,

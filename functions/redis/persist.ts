@@ -1,4 +1,4 @@
-import { PermissionDeniedError, TargetError } from '../../shared/rotation/errors';
+import { PermissionDeniedError, TargetError } from '../../shared/errors';
 import type { RedisSession } from './connection';
 
 /** Where an ACL change now lives on a node. */

@@ -1,10 +1,10 @@
 import { generatePassword, passwordPolicyFromEnv } from '../../shared/credentials/password';
-import { PermissionDeniedError, RotationError, TargetError } from '../../shared/rotation/errors';
+import { PermissionDeniedError, RotationError, TargetError } from '../../shared/errors';
 import type { RotationContext, Rotator } from '../../shared/rotation/rotator';
 import { addPasswordHash, passwordHash, passwordHashesOf, removePasswordHashes } from './acl';
 import { type Actor, actorFor, asActor } from './actor';
 import { type RedisSession, type TransportOptions, withSession } from './connection';
-import { nodeLabel } from './failures';
+import { nodeLabel } from './errors';
 import { persistAcl, type Persistence } from './persist';
 import { nodesOf, parseRedisSecret, type RedisNode, type RedisSecret } from './secret';
 import { redisSettings } from './settings';

@@ -1,8 +1,8 @@
 import * as z from 'zod/mini';
-import { SecretFormatError } from '../../shared/rotation/errors';
+import { SecretFormatError } from '../../shared/errors';
 import { parserFor } from '../../shared/rotation/secret-format';
 
-export const DEFAULT_REDIS_PORT = 6379;
+const DEFAULT_REDIS_PORT = 6379;
 
 /** `host:port`, `[v6-address]:port`; the port between 1 and 65535. */
 const NODE_ADDRESS = /^(?:\[([0-9A-Fa-f:.]+)\]|([^\s:[\]]+)):(\d{1,5})$/;
@@ -21,7 +21,7 @@ const nonEmpty = () => z.string().check(z.minLength(1));
  * A Redis 6+ ACL user's secret. Loose: keys other tools put in the secret (a `dbname`, a
  * description) survive rotation unchanged.
  */
-export const RedisSecretSchema = z.looseObject({
+const RedisSecretSchema = z.looseObject({
   host: nonEmpty(),
   port: z.optional(z.int().check(z.minimum(1), z.maximum(65535))),
   username: nonEmpty(),

@@ -1,4 +1,4 @@
-import { numberFromEnv } from '../../shared/config/env';
+import { timeoutFromEnv } from '../../shared/config/env';
 
 /**
  * The function's Redis knobs, from its environment. Timeouts are short by default: a rotation step
@@ -13,16 +13,24 @@ export interface RedisSettings {
 }
 
 export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
-export const DEFAULT_COMMAND_TIMEOUT_MS = 5_000;
+const DEFAULT_COMMAND_TIMEOUT_MS = 5_000;
 
-/** 100 ms to 2 minutes: less is a unit mistake (seconds for milliseconds), more is longer than a step should wait. */
-function milliseconds(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
-  return numberFromEnv(name, fallback, { min: 100, max: 120_000, integer: true, unit: 'milliseconds' }, env);
-}
+/** Up to 2 minutes: a Redis command that takes longer is a dead node, not a slow one. */
+const MAX_TIMEOUT_MS = 120_000;
 
 export function redisSettings(env: NodeJS.ProcessEnv = process.env): RedisSettings {
   return {
-    connectTimeoutMs: milliseconds(env, 'REDIS_CONNECT_TIMEOUT_MS', DEFAULT_CONNECT_TIMEOUT_MS),
-    commandTimeoutMs: milliseconds(env, 'REDIS_COMMAND_TIMEOUT_MS', DEFAULT_COMMAND_TIMEOUT_MS),
+    connectTimeoutMs: timeoutFromEnv(
+      'REDIS_CONNECT_TIMEOUT_MS',
+      DEFAULT_CONNECT_TIMEOUT_MS,
+      MAX_TIMEOUT_MS,
+      env,
+    ),
+    commandTimeoutMs: timeoutFromEnv(
+      'REDIS_COMMAND_TIMEOUT_MS',
+      DEFAULT_COMMAND_TIMEOUT_MS,
+      MAX_TIMEOUT_MS,
+      env,
+    ),
   };
 }

@@ -8,7 +8,7 @@ import { secretsManager } from '../../shared/secrets/client';
 import { Stage } from '../../shared/secrets/stages';
 import type { SecretFacts } from './assess';
 
-export const INTERVAL_TAG = 'rotation-interval';
+const INTERVAL_TAG = 'rotation-interval';
 
 export interface InventoryOptions {
   tagKey: string;

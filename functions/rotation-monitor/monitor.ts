@@ -1,23 +1,9 @@
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { publishNotice } from '../../shared/observability/alerts';
-import { numberFromEnv } from '../../shared/config/env';
-import { audited } from '../../shared/rotation/audited';
-import { type Assessment, assess, type MonitorThresholds } from './assess';
-import { listSuiteSecrets, type InventoryOptions } from './inventory';
-
-export interface MonitorConfig extends MonitorThresholds, InventoryOptions {}
-
-export function monitorConfigFromEnv(env: NodeJS.ProcessEnv = process.env): MonitorConfig {
-  return {
-    tagKey: env.MONITOR_TAG_KEY ?? 'rotation-suite',
-    ...(env.MONITOR_TAG_VALUE ? { tagValue: env.MONITOR_TAG_VALUE } : {}),
-    // Up to a year each: a NaN threshold would make every comparison false and hide every problem.
-    overdueGraceMs:
-      numberFromEnv('OVERDUE_GRACE_HOURS', 24, { min: 0, max: 8_760, unit: 'hours' }, env) * 3_600_000,
-    stuckAfterMs:
-      numberFromEnv('STUCK_AFTER_MINUTES', 180, { min: 0, max: 525_600, unit: 'minutes' }, env) * 60_000,
-  };
-}
+import { audited } from '../../shared/rotation/audit';
+import { type Assessment, assess } from './assess';
+import { listSuiteSecrets } from './inventory';
+import { type MonitorConfig, monitorConfigFromEnv } from './settings';
 
 export interface MonitorSummary {
   checked: number;
@@ -86,7 +72,7 @@ export async function runMonitor(config?: MonitorConfig, at?: Date): Promise<Mon
         DisabledSecrets: summary.disabled.length,
       },
     );
-    Object.assign(audit, {
+    audit.note({
       checked: summary.checked,
       overdue: summary.overdue.length,
       stuck: summary.stuck.length,

@@ -1,5 +1,5 @@
-import { errorForBearerStatus } from '../../shared/net/http-status';
 import { httpRequest } from '../../shared/net/http';
+import { registerRefusal } from './errors';
 
 export type RegisterOutcome = 'registered' | 'already-registered';
 
@@ -31,17 +31,9 @@ export async function registerToken(
       },
       data: { token: pendingToken },
     });
-  const where = `webhook sender registration endpoint at ${registerUrl.host}`;
 
   const first = await put(currentToken);
-  const failure = errorForBearerStatus({
-    where,
-    credential: 'the current token',
-    status: first.status,
-    headers: first.headers,
-    rejectedAction:
-      'The sender no longer accepts the AWSCURRENT token: register the current token with the sender by hand, then rotate again.',
-  });
+  const failure = registerRefusal(registerUrl, first);
   if (!failure) return 'registered';
   if (first.status !== 401 && first.status !== 403) throw failure;
 

@@ -6,7 +6,7 @@ import { endpointsOf, parseWebhookBearerSecret, type WebhookBearerSecret } from 
 import { verifyToken } from './verify';
 
 /** The readable prefix of generated tokens: a leaked `whk_...` is recognisable in a scanner. */
-export const WEBHOOK_TOKEN_PREFIX = 'whk';
+const WEBHOOK_TOKEN_PREFIX = 'whk';
 
 /**
  * A webhook's shared bearer token. The receiver accepts AWSCURRENT, AWSPREVIOUS and AWSPENDING
@@ -31,13 +31,19 @@ export const webhookBearerRotator: Rotator<WebhookBearerSecret> = {
     const current = await ctx.current();
     const abandoned = await ctx.abandoned();
     ctx.annotate({
-      register: await registerToken(registerUrl, current.token, pending.token, ctx.token, abandoned?.token),
+      register: await registerToken(
+        registerUrl,
+        current.token,
+        pending.token,
+        ctx.versionId,
+        abandoned?.token,
+      ),
     });
   },
 
   async test(pending, ctx) {
     const { verifyUrl } = endpointsOf(pending);
-    ctx.annotate({ verifyStatus: await verifyToken(verifyUrl, pending.token, ctx.token) });
+    ctx.annotate({ verifyStatus: await verifyToken(verifyUrl, pending.token, ctx.versionId) });
   },
 
   async revoke(previous, ctx) {

@@ -8,7 +8,7 @@ import { checkUrl } from '../../shared/net/url-policy';
  * against; `register_url`, when present, is the sender's endpoint that is told the new token.
  * Unknown keys are kept through rotations.
  */
-export const WebhookBearerSecretSchema = z.looseObject({
+const WebhookBearerSecretSchema = z.looseObject({
   token: z.string().check(z.minLength(1)),
   verify_url: z.string().check(z.minLength(1)),
   register_url: z.optional(z.string().check(z.minLength(1))),

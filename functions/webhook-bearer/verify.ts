@@ -1,5 +1,5 @@
-import { errorForBearerStatus } from '../../shared/net/http-status';
 import { httpRequest } from '../../shared/net/http';
+import { verifyRefusal } from './errors';
 
 /**
  * Prove the receiver accepts the pending token: `POST verify_url` with `Authorization: Bearer
@@ -14,14 +14,7 @@ export async function verifyToken(verifyUrl: URL, pendingToken: string, version:
     headers: { Authorization: `Bearer ${pendingToken}`, 'Content-Type': 'application/json' },
     data: { type: 'secret-rotation.verify', version },
   });
-  const failure = errorForBearerStatus({
-    where: `webhook receiver at ${verifyUrl.host}`,
-    credential: 'the pending token',
-    status: response.status,
-    headers: response.headers,
-    rejectedAction:
-      'Check that the receiver verifies tokens against this secret with the AWSPENDING label accepted (shared/consumer BearerVerifier does).',
-  });
+  const failure = verifyRefusal(verifyUrl, response);
   if (failure) throw failure;
   return response.status;
 }

@@ -1,4 +1,4 @@
-import { UnsafeEndpointError } from '../../shared/rotation/errors';
+import { UnsafeEndpointError } from '../../shared/errors';
 import { checkUrl, isLoopbackHost } from '../../shared/net/url-policy';
 
 /**

@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
 import { httpRequest } from '../../shared/net/http';
-import { TargetError } from '../../shared/rotation/errors';
+import { TargetError } from '../../shared/errors';
 import { endpoint } from './data-centres';
 
 const RevokeResponseSchema = z.looseObject({ status: z.optional(z.string()) });

@@ -1,5 +1,5 @@
 import { constantTimeEqual } from '../../shared/credentials/compare';
-import { CredentialRejectedError, RotationError, SecretFormatError } from '../../shared/rotation/errors';
+import { CredentialRejectedError, RotationError, SecretFormatError } from '../../shared/errors';
 import type { RotationContext, Rotator } from '../../shared/rotation/rotator';
 import { clientCredentials } from './client-credentials';
 import { currentUser } from './crm';
@@ -230,7 +230,7 @@ async function ensureDead(previous: ZohoSecret, ctx: Ctx, refusal: string | unde
 function requireTokenSet(pending: ZohoSecret, ctx: Ctx): ZohoTokenSet {
   if (hasAccessToken(pending)) return pending;
   throw new SecretFormatError(
-    `secret ${ctx.secretName} AWSPENDING (version ${ctx.token}) holds no access token ` +
+    `secret ${ctx.secretName} AWSPENDING (version ${ctx.versionId}) holds no access token ` +
       '(`access_token`, `token_type`, `expires_at` and `api_domain` are required after createSecret)',
     [],
     { action: removePendingAction(ctx) },
@@ -245,7 +245,7 @@ function removePendingAction(ctx: Ctx): string {
   return (
     'Remove the stuck pending version so the next rotation mints a fresh token: aws secretsmanager ' +
     `update-secret-version-stage --secret-id '${ctx.secretName}' --version-stage AWSPENDING ` +
-    `--remove-from-version-id ${ctx.token} ; then rotate the secret (aws secretsmanager rotate-secret). ` +
+    `--remove-from-version-id ${ctx.versionId} ; then rotate the secret (aws secretsmanager rotate-secret). ` +
     'The emergency-rotate function does both.'
   );
 }

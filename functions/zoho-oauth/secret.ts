@@ -9,7 +9,7 @@ const nonEmpty = () => z.string().check(z.minLength(1));
  * its first rotation fills them in. Client credentials live in the secret itself or, with
  * `client_secret_arn`, in a separate secret that rotates on its own (yearly) cadence.
  */
-export const ZohoSecretSchema = z
+const ZohoSecretSchema = z
   .looseObject({
     client_id: z.optional(nonEmpty()),
     client_secret: z.optional(nonEmpty()),
@@ -44,7 +44,7 @@ export type ZohoTokenSet = ZohoSecret & {
 export const parseZohoSecret = parserFor(ZohoSecretSchema, 'zoho-oauth');
 
 /** The separate secret named by `client_secret_arn`. */
-export const ClientCredentialsSchema = z.looseObject({
+const ClientCredentialsSchema = z.looseObject({
   client_id: nonEmpty(),
   client_secret: nonEmpty(),
 });

@@ -1,15 +1,10 @@
 import * as z from 'zod/mini';
 import { httpRequest } from '../../shared/net/http';
 import { rememberSecret } from '../../shared/observability/redaction';
-import {
-  CredentialRejectedError,
-  RateLimitedError,
-  type RotationError,
-  TargetError,
-} from '../../shared/rotation/errors';
+import { TargetError } from '../../shared/errors';
 import type { ClientCredentials } from './client-credentials';
 import { checkApiDomain, endpoint } from './data-centres';
-import { newGrantSteps } from './grant-instructions';
+import { tokenError } from './errors';
 
 /**
  * Zoho's token endpoint answers most errors with HTTP 200 and `{"error": "<code>"}`, and the
@@ -129,81 +124,6 @@ function lifetimeOf(body: TokenResponse): number | undefined {
   if (seconds === undefined || !Number.isFinite(seconds)) return undefined;
   if (seconds <= 0 || seconds > MAX_LIFETIME_SECONDS) return undefined;
   return Math.floor(seconds);
-}
-
-const RATE_LIMIT_CODE = /^access denied$/i;
-const RATE_LIMIT_TEXT = /too many requests/i;
-
-/** Name a failed answer after Zoho's error code, with what an operator should do about it. */
-export function tokenError(
-  status: number,
-  body: TokenResponse,
-  request: Pick<MintRequest, 'accountsServer' | 'client'>,
-): RotationError {
-  const host = request.accountsServer.host;
-  const code = safeCode(body.error);
-  const where = `Zoho token endpoint at ${host}`;
-  if (
-    status === 429 ||
-    (code !== undefined && RATE_LIMIT_CODE.test(code)) ||
-    RATE_LIMIT_TEXT.test(body.error_description ?? '')
-  ) {
-    return new RateLimitedError(
-      `${where} refused to mint an access token: too many requests ("Access Denied"). Zoho allows 10 ` +
-        'access tokens per refresh token in 10 minutes and blocks further ones for the rest of the window',
-      {
-        action:
-          'Retries after the window succeed on their own. If it keeps happening, find what else mints tokens ' +
-          'with this refresh token: each minting client should have its own refresh token.',
-      },
-    );
-  }
-  switch (code) {
-    case 'invalid_code':
-      return new CredentialRejectedError(
-        `${where} refused the refresh token (invalid_code): it was revoked, deleted (a client keeps at most ` +
-          '20 refresh tokens per user) or belongs to another client or data centre. Retrying cannot fix this',
-        { retryable: false, action: newGrantSteps(request.accountsServer.origin) },
-      );
-    case 'invalid_client':
-      return new CredentialRejectedError(
-        `${where} does not know the client_id (invalid_client): the client was deleted, or it is not ` +
-          `enabled in this data centre (${host})`,
-        {
-          retryable: false,
-          action:
-            "Check client_id in the API console of the account's data centre (enable Multi DC for the client " +
-            `if needed), then fix ${credentialLocation(request.client)}.`,
-        },
-      );
-    case 'invalid_client_secret':
-      return new CredentialRejectedError(`${where} refused the client_secret (invalid_client_secret)`, {
-        retryable: false,
-        action:
-          'Copy the current client secret from the Zoho API console (it differs per data centre unless ' +
-          `Multi DC shares it) into ${credentialLocation(request.client)}.`,
-      });
-    default:
-      if (status >= 500) {
-        return new TargetError(`${where} failed with HTTP ${status}`, { retryable: true });
-      }
-      return new TargetError(
-        `${where} answered without an access token (HTTP ${status}${code ? `, error "${code}"` : ''})`,
-        { action: 'Check the client and the refresh token in the Zoho API console, then rotate again.' },
-      );
-  }
-}
-
-function credentialLocation(client: ClientCredentials): string {
-  return client.source === 'client_secret_arn'
-    ? 'the secret named by client_secret_arn'
-    : 'client_id / client_secret in this secret';
-}
-
-/** Zoho's error codes are short words; anything else is not repeated into logs and alerts. */
-function safeCode(code: string | undefined): string | undefined {
-  if (code === undefined) return undefined;
-  return /^[A-Za-z][A-Za-z _-]{0,63}$/.test(code) ? code : 'unrecognised';
 }
 
 function unexpectedAnswer(status: number, accountsServer: URL): TargetError {

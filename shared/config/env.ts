@@ -1,4 +1,4 @@
-import { ConfigurationError } from '../rotation/errors';
+import { ConfigurationError } from '../errors';
 
 export interface NumberRange {
   min: number;
@@ -7,6 +7,14 @@ export interface NumberRange {
   integer?: boolean;
   /** What the number counts, for the message: "milliseconds", "hours". */
   unit?: string;
+}
+
+/** How a caller with its own error class (a password policy, a token lifetime) reports a bad value. */
+export interface RefusalOptions {
+  /** The error to throw, given the sentence that names the variable and the range. */
+  refuse?: (problem: string) => ConfigurationError;
+  /** How the expected value reads in that sentence, when not "an integer number of <unit>". */
+  expected?: string;
 }
 
 /** Plain decimal notation: no hex, binary, Infinity or empty string, which Number() would accept. */
@@ -20,12 +28,15 @@ const DECIMAL = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
  *
  * The value itself is left out of the message: it is not a secret, but the message should not have
  * to be trusted with whatever someone pasted into the wrong variable.
+ *
+ * The one reader of numbers from the environment: every function and layer reads its numbers here.
  */
 export function numberFromEnv(
   name: string,
   fallback: number,
   range: NumberRange,
   env: NodeJS.ProcessEnv = process.env,
+  refusal: RefusalOptions = {},
 ): number {
   const raw = env[name]?.trim();
   if (raw === undefined || raw === '') return fallback;
@@ -36,11 +47,28 @@ export function numberFromEnv(
     value <= range.max &&
     (!range.integer || Number.isInteger(value));
   if (!valid) {
-    throw new ConfigurationError(`${name} must be ${expected(range)} between ${range.min} and ${range.max}`, {
-      action: `Fix ${name} in the function's environment (unset, it defaults to ${fallback}).`,
-    });
+    const problem = `${name} must be ${refusal.expected ?? expected(range)} between ${range.min} and ${range.max}`;
+    throw (
+      refusal.refuse?.(problem) ??
+      new ConfigurationError(problem, {
+        action: `Fix ${name} in the function's environment (unset, it defaults to ${fallback}).`,
+      })
+    );
   }
   return value;
+}
+
+/**
+ * A timeout in whole milliseconds, from 100 ms (less is a unit mistake: seconds for milliseconds) up
+ * to `maxMs` (more is longer than the caller should wait).
+ */
+export function timeoutFromEnv(
+  name: string,
+  fallback: number,
+  maxMs: number,
+  env: NodeJS.ProcessEnv = process.env,
+): number {
+  return numberFromEnv(name, fallback, { min: 100, max: maxMs, integer: true, unit: 'milliseconds' }, env);
 }
 
 /** "an integer number of milliseconds", "a number of hours", "an integer", "a number". */

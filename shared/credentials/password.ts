@@ -1,5 +1,6 @@
 import { randomInt } from 'node:crypto';
-import { ConfigurationError } from '../rotation/errors';
+import { numberFromEnv } from '../config/env';
+import { ConfigurationError } from '../errors';
 
 /**
  * Password generation with the knobs AWS's own rotation functions read from the environment, done
@@ -22,7 +23,7 @@ const NUMBERS = '0123456789';
 export const PUNCTUATION = '!"#$%&\'()*+,-./:;<=>?@[\\]^_`{|}~';
 
 /** AWS's RDS rotation functions exclude these by default: they break connection strings and shells. */
-export const DEFAULT_EXCLUDED_CHARACTERS = '/@"\'\\';
+const DEFAULT_EXCLUDED_CHARACTERS = '/@"\'\\';
 
 export const DEFAULT_PASSWORD_POLICY: PasswordPolicy = {
   length: 32,
@@ -63,11 +64,15 @@ export function passwordPolicyFromEnv(
   env: NodeJS.ProcessEnv = process.env,
   defaults: PasswordPolicy = DEFAULT_PASSWORD_POLICY,
 ): PasswordPolicy {
-  const lengthRaw = env.PASSWORD_LENGTH;
-  const length = lengthRaw === undefined || lengthRaw === '' ? defaults.length : Number(lengthRaw);
-  if (!Number.isInteger(length) || length < 8 || length > 4096) {
-    throw new PasswordPolicyError('PASSWORD_LENGTH must be an integer between 8 and 4096');
-  }
+  const length = numberFromEnv(
+    'PASSWORD_LENGTH',
+    defaults.length,
+    { min: 8, max: 4096, integer: true },
+    env,
+    {
+      refuse: (problem) => new PasswordPolicyError(problem),
+    },
+  );
   return {
     length,
     excludeCharacters: env.EXCLUDE_CHARACTERS ?? defaults.excludeCharacters,

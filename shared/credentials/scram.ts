@@ -1,7 +1,7 @@
 import { createHash, createHmac, pbkdf2Sync, randomBytes } from 'node:crypto';
 
 /** PostgreSQL's default (scram_iterations). */
-export const SCRAM_DEFAULT_ITERATIONS = 4096;
+const SCRAM_DEFAULT_ITERATIONS = 4096;
 
 /**
  * A SCRAM-SHA-256 verifier in PostgreSQL's stored format (RFC 5802 / RFC 7677):

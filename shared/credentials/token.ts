@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 
 /** Bytes of randomness in every generated token: 256 bits. */
-export const TOKEN_BYTES = 32;
+const TOKEN_BYTES = 32;
 
 /**
  * An opaque bearer token: a readable prefix (so a leaked token is recognisable in a scanner or a

@@ -4,7 +4,7 @@ import {
   RateLimitedError,
   type RotationError,
   TargetError,
-} from '../rotation/errors';
+} from '../errors';
 import { describeChallenge, parseBearerChallenge } from './www-authenticate';
 
 export interface StatusContext {

@@ -1,22 +1,17 @@
 import axios, { type AxiosResponse, type Method, isAxiosError } from 'axios';
-import { numberFromEnv } from '../config/env';
-import { TargetUnreachableError, TlsVerificationError } from '../rotation/errors';
+import { timeoutFromEnv } from '../config/env';
+import { TargetUnreachableError, TlsVerificationError } from '../errors';
 import { isCertificateError } from './tls-errors';
 
 /** Per-request timeout; a rotation step has minutes, but a hung endpoint should fail fast and clearly. */
-export const DEFAULT_HTTP_TIMEOUT_MS = 10_000;
+const DEFAULT_HTTP_TIMEOUT_MS = 10_000;
 
 /**
  * HTTP_TIMEOUT_MS, validated, read when a request is made rather than at module load: a bad value
  * then fails the step with a ConfigurationError in its audit line instead of crashing the cold start.
  */
 export function httpTimeoutMs(env: NodeJS.ProcessEnv = process.env): number {
-  return numberFromEnv(
-    'HTTP_TIMEOUT_MS',
-    DEFAULT_HTTP_TIMEOUT_MS,
-    { min: 100, max: 600_000, integer: true, unit: 'milliseconds' },
-    env,
-  );
+  return timeoutFromEnv('HTTP_TIMEOUT_MS', DEFAULT_HTTP_TIMEOUT_MS, 600_000, env);
 }
 
 /**

@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { UnsafeEndpointError } from '../rotation/errors';
+import { UnsafeEndpointError } from '../errors';
 
 /**
  * Where a rotator may send a credential. A secret's URL is data, and data can be tampered with: an
@@ -18,7 +18,7 @@ export interface UrlPolicy {
   allowedDescription?: string;
 }
 
-export function loopbackHttpAllowed(env: NodeJS.ProcessEnv = process.env): boolean {
+function loopbackHttpAllowed(env: NodeJS.ProcessEnv = process.env): boolean {
   return env.ALLOW_LOOPBACK_HTTP === 'true';
 }
 

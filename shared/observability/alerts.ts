@@ -18,7 +18,10 @@ export interface FailureAlert {
 }
 
 let client: SNSClient | undefined;
-/** Created on first use only: a healthy rotation never pays for loading SNS. */
+/**
+ * Created on first use only: a healthy rotation never builds the client (or resolves its
+ * configuration). The SNS module itself is bundled and loads with the function.
+ */
 function sns(): SNSClient {
   client ??= new SNSClient({});
   return client;

@@ -9,7 +9,7 @@ export const metrics = new Metrics({
   serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'secret-rotation',
 });
 
-export const MetricName = {
+const MetricName = {
   StepSucceeded: 'RotationStepSucceeded',
   StepFailed: 'RotationStepFailed',
   StepDuration: 'RotationStepDuration',
@@ -24,5 +24,3 @@ export function recordStep(kind: string, step: string, succeeded: boolean, durat
   metrics.addMetric(succeeded ? MetricName.StepSucceeded : MetricName.StepFailed, MetricUnit.Count, 1);
   metrics.addMetric(MetricName.StepDuration, MetricUnit.Milliseconds, durationMs);
 }
-
-export { MetricUnit };

@@ -23,7 +23,7 @@ const remembered = new Set<string>();
 /** `remembered`, longest first, so a value containing another is fully scrubbed; rebuilt lazily. */
 let longestFirst: string[] | undefined;
 
-export function isSensitiveKey(key: string): boolean {
+function isSensitiveKey(key: string): boolean {
   return SENSITIVE_KEY.test(key);
 }
 

@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { InvalidEventError } from './errors';
+import { InvalidEventError } from '../errors';
 import { describeIssues } from './secret-format';
 
 export const ROTATION_STEPS = ['createSecret', 'setSecret', 'testSecret', 'finishSecret'] as const;

@@ -1,5 +1,5 @@
 import { scrub } from '../observability/redaction';
-import { RotationError } from './errors';
+import { RotationError } from '../errors';
 
 export interface FailureSummary {
   errorClass: string;

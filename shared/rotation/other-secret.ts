@@ -1,4 +1,4 @@
-import { SecretFormatError } from './errors';
+import { SecretFormatError } from '../errors';
 import type { RotationContext } from './rotator';
 
 /**

@@ -1,7 +1,8 @@
 import { versionWithStage } from '../secrets/describe';
 import type { SecretDescription } from '../secrets/describe';
 import { Stage } from '../secrets/stages';
-import { RotationError, RotationInProgressError, SecretVersionMissingError } from './errors';
+import { RotationError, RotationInProgressError, SecretVersionMissingError } from '../errors';
+import type { AuditScope } from './audit';
 import type { Rotator } from './rotator';
 import { StepContext } from './step-context';
 
@@ -16,8 +17,9 @@ import { StepContext } from './step-context';
 export async function revokePrevious<S>(
   rotator: Rotator<S>,
   description: SecretDescription,
+  audit: AuditScope,
   expectedPreviousVersion?: string,
-): Promise<{ ctx: StepContext<S>; previousVersion: string }> {
+): Promise<void> {
   const previousVersion = versionWithStage(description, Stage.Previous);
   if (!previousVersion) {
     throw new SecretVersionMissingError(`secret ${description.name} has no AWSPREVIOUS version to revoke`);
@@ -48,13 +50,11 @@ export async function revokePrevious<S>(
       `${rotator.kind} secrets have no revoke: the previous credential cannot be disabled here`,
     );
   }
-  // A revoke belongs to no rotation: the context's "token" is the AWSCURRENT version it protects.
-  const currentVersion = versionWithStage(description, Stage.Current) ?? previousVersion;
-  const ctx = new StepContext(rotator, description, currentVersion, 'revokePrevious');
+  audit.version = previousVersion;
+  const ctx = new StepContext(rotator, description, previousVersion, 'revokePrevious', audit);
   const previous = await ctx.previous();
   if (previous === undefined) {
     throw new SecretVersionMissingError(`secret ${description.name} AWSPREVIOUS has no value`);
   }
   await rotator.revoke(previous, ctx);
-  return { ctx, previousVersion };
 }

@@ -5,8 +5,11 @@ import type { RotationStep } from './event';
 export interface RotationContext<S> {
   readonly secretArn: string;
   readonly secretName: string;
-  /** The version being rotated in (the event's ClientRequestToken). */
-  readonly token: string;
+  /**
+   * The version of the value the rotator was handed: in the four steps the one being rotated in
+   * (the event's ClientRequestToken, staged AWSPENDING); in `revoke`, the AWSPREVIOUS version.
+   */
+  readonly versionId: string;
   readonly step: RotationStep | 'revokePrevious';
   readonly logger: Logger;
   /** The AWSCURRENT value, parsed. Read once per invocation, by version id. */
@@ -24,7 +27,7 @@ export interface RotationContext<S> {
    * rotator validates it with its own schema. `purpose` names it in errors ("master secret").
    */
   readOtherSecret(secretId: string, purpose: string): Promise<unknown>;
-  /** Add non-secret facts to this step's audit line (strategy, user name, nodes touched). */
+  /** Add non-secret facts to this step's audit scope (strategy, user name, nodes touched). */
   annotate(fields: Record<string, string | number | boolean>): void;
 }
 

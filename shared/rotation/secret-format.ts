@@ -1,5 +1,5 @@
 import type * as z from 'zod/mini';
-import { SecretFormatError } from './errors';
+import { SecretFormatError } from '../errors';
 
 /**
  * Turn schema issues into sentences naming the key: "`port` must be an integer between 1 and 65535".

@@ -4,26 +4,29 @@ import type { SecretDescription } from '../secrets/describe';
 import { versionWithStage } from '../secrets/describe';
 import { Stage } from '../secrets/stages';
 import { readCurrentOf, readVersion, type VersionRead } from '../secrets/versions';
-import { RotationError, SecretFormatError, SecretVersionMissingError } from './errors';
+import type { AuditScope } from './audit';
+import { RotationError, SecretFormatError, SecretVersionMissingError } from '../errors';
 import type { RotationStep } from './event';
 import type { RotationContext, Rotator } from './rotator';
 
 /**
  * The core's side of RotationContext: lazy, memoised reads of the versions a step needs, each read
- * by explicit VersionId and stage, each parsed and validated, each recorded for the audit line.
+ * by explicit VersionId and stage, each parsed and validated, each listed in the audit scope.
  */
 export class StepContext<S> implements RotationContext<S> {
   readonly logger = logger;
-  readonly reads: VersionRead[] = [];
-  readonly notes: Record<string, string | number | boolean> = {};
   readonly #loaded = new Map<string, Promise<S | undefined>>();
+  readonly #onRead: (read: VersionRead) => void;
 
   constructor(
     readonly rotator: Rotator<S>,
     readonly description: SecretDescription,
-    readonly token: string,
+    readonly versionId: string,
     readonly step: RotationStep | 'revokePrevious',
-  ) {}
+    private readonly audit: AuditScope,
+  ) {
+    this.#onRead = audit.listReads();
+  }
 
   get secretArn(): string {
     return this.description.arn;
@@ -59,16 +62,16 @@ export class StepContext<S> implements RotationContext<S> {
     }
   }
 
-  /** The value stored under this rotation's token, if createSecret has stored one. */
+  /** The value stored under the version being rotated in, if createSecret has stored one. */
   pendingIfStored(): Promise<S | undefined> {
-    return this.load(this.token, Stage.Pending);
+    return this.load(this.versionId, Stage.Pending);
   }
 
   async pending(): Promise<S> {
     const value = await this.pendingIfStored();
     if (value === undefined) {
       throw new SecretVersionMissingError(
-        `secret ${this.secretName} has no AWSPENDING value for version ${this.token}; createSecret must run first`,
+        `secret ${this.secretName} has no AWSPENDING value for version ${this.versionId}; createSecret must run first`,
         { retryable: true },
       );
     }
@@ -84,7 +87,7 @@ export class StepContext<S> implements RotationContext<S> {
   }
 
   annotate(fields: Record<string, string | number | boolean>): void {
-    Object.assign(this.notes, fields);
+    this.audit.note(fields);
   }
 
   private load(versionId: string, stage: Stage): Promise<S | undefined> {
@@ -98,7 +101,7 @@ export class StepContext<S> implements RotationContext<S> {
   }
 
   private async fetchAndParse(versionId: string, stage: Stage): Promise<S | undefined> {
-    const raw = await readVersion(this.secretArn, versionId, stage, (read) => this.reads.push(read));
+    const raw = await readVersion(this.secretArn, versionId, stage, this.#onRead);
     if (raw === undefined) return undefined;
     const label = `secret ${this.secretName} ${stage} (version ${versionId})`;
     const json = decodeJson(raw, label);

@@ -1,5 +1,5 @@
 import { constantTimeEqual } from '../credentials/compare';
-import { RotationError, SecretVersionMissingError } from '../rotation/errors';
+import { RotationError, SecretVersionMissingError } from '../errors';
 import { describeSecret, versionWithStage } from './describe';
 import { Stage } from './stages';
 import { readVersion, removeStage } from './versions';

@@ -18,9 +18,12 @@ export interface VersionRead {
 }
 
 /**
- * Read one version's SecretString, always naming both VersionId and VersionStage: the service then
- * refuses if the label moved meanwhile, and no reader ever gets "whatever is current" by accident.
- * Returns undefined when that version has no value yet (an AWSPENDING label before createSecret).
+ * Read one version's SecretString, always naming both VersionId and VersionStage: no reader ever
+ * gets "whatever is current" by accident, and the service refuses if the label moved meanwhile.
+ * A cache hit skips that label check (a version's value never changes, so only the label could be
+ * stale): callers pick the version id from this invocation's DescribeSecret, which is where the
+ * labels are checked. Returns undefined when that version has no value yet (an AWSPENDING label
+ * before createSecret).
  */
 export async function readVersion(
   secretArn: string,

@@ -1,6 +1,6 @@
 import type { TestProject } from 'vitest/node';
 import { buildAll } from '../../scripts/build.mjs';
-import { startMoto } from './moto';
+import { startMoto } from '../../dev/aws/moto';
 
 declare module 'vitest' {
   export interface ProvidedContext {

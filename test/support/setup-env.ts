@@ -1,9 +1,9 @@
-import { inject } from 'vitest';
-import { motoEnvironment } from './moto';
+import { motoEnvironment } from '../../dev/aws/moto';
 
-// Every test file talks to the shared moto server with dummy credentials, never to AWS. Unit tests
-// mock the SDK clients, so this address is never reached from them.
-Object.assign(process.env, motoEnvironment(inject('motoEndpoint')), {
+// Every test file runs with dummy credentials and never reaches AWS. Unit tests mock the SDK
+// clients; this endpoint (the discard port on loopback) answers nothing should a call slip through.
+// Integration files point at the shared moto server instead (setup-moto.ts).
+Object.assign(process.env, motoEnvironment('http://127.0.0.1:9'), {
   POWERTOOLS_METRICS_NAMESPACE: 'SecretRotationTest',
   ALLOW_LOOPBACK_HTTP: 'true',
 });

@@ -1,7 +1,7 @@
 import * as z from 'zod/mini';
 import { generatePassword } from '../../shared/credentials/password';
 import { parserFor } from '../../shared/rotation/secret-format';
-import { CredentialRejectedError } from '../../shared/rotation/errors';
+import { CredentialRejectedError } from '../../shared/errors';
 import type { Rotator } from '../../shared/rotation/rotator';
 
 const TestSecretSchema = z.looseObject({

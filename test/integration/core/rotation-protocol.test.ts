@@ -1,9 +1,13 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { runRotationStep } from '../../../shared/rotation/run-step';
+import { runRotationStep } from '../../../shared/rotation/invocation';
 import { clearVersionCache } from '../../../shared/secrets/version-cache';
 import { captureOutput } from '../../support/capture';
-import { type RotationEventShape, RotationDriver, RotationFailedError } from '../../support/rotation-driver';
-import { SecretsAdmin } from '../../support/secrets-admin';
+import {
+  type RotationEventShape,
+  RotationDriver,
+  RotationFailedError,
+} from '../../../dev/aws/rotation-driver';
+import { SecretsAdmin } from '../../../dev/aws/secrets-admin';
 import {
   createTestRotator,
   InMemoryTarget,

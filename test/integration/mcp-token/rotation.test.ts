@@ -1,15 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LambdaInvokeError, LocalLambda } from '../../../scripts/lib/local-lambda';
-import { startCountingProxy } from '../../support/counting-proxy';
+import { LambdaInvokeError, LocalLambda } from '../../../dev/aws/local-lambda';
+import { startCountingProxy } from '../../../dev/aws/counting-proxy';
 import {
   type McpSecretValue,
   type McpStack,
   mcpSecretValue,
   startMcpStack,
-} from '../../support/bearer-fixtures';
-import { listen, readBody, sendJson } from '../../support/http-server';
-import { RotationDriver } from '../../support/rotation-driver';
-import { SecretsAdmin } from '../../support/secrets-admin';
+} from '../../../dev/targets/bearer-stacks';
+import { listen, readBody, sendJson } from '../../../dev/lib/http-server';
+import { RotationDriver } from '../../../dev/aws/rotation-driver';
+import { SecretsAdmin } from '../../../dev/aws/secrets-admin';
 
 /**
  * mcp-token through its built bundle, against moto and a real MCP server (the official SDK over

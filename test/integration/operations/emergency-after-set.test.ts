@@ -1,13 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LocalLambda } from '../../../scripts/lib/local-lambda';
-import { type LocalLambdaServer, startLocalLambdaServer } from '../../../scripts/lib/local-lambda-server';
-import { startWebhookStack, type WebhookStack } from '../../support/bearer-fixtures';
-import { postgresFunctionEnv } from '../../support/postgres-fixture';
-import { type PostgresCluster, startPostgres } from '../../support/postgres';
-import { RotationDriver } from '../../support/rotation-driver';
-import { type RotationServiceHandle, startRotationService } from '../../support/rotation-service';
-import { SecretsAdmin } from '../../support/secrets-admin';
-import { postgresTarget } from '../../support/targets';
+import { LocalLambda } from '../../../dev/aws/local-lambda';
+import { type LocalLambdaServer, startLocalLambdaServer } from '../../../dev/aws/local-lambda-server';
+import { startWebhookStack, type WebhookStack } from '../../../dev/targets/bearer-stacks';
+import { postgresFunctionEnv } from '../../../dev/targets/postgres/fixture';
+import { type PostgresCluster, startPostgres } from '../../../dev/targets/postgres/cluster';
+import { RotationDriver } from '../../../dev/aws/rotation-driver';
+import { type RotationServiceHandle, startRotationService } from '../../../dev/aws/rotation-service';
+import { SecretsAdmin } from '../../../dev/aws/secrets-admin';
+import { postgresTarget } from '../../../dev/targets';
 
 /**
  * The worst moment for an emergency: a rotation crashed after its setSecret replaced the credential

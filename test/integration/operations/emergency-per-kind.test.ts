@@ -1,23 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LocalLambda } from '../../../scripts/lib/local-lambda';
-import { type PostgresCluster, startPostgres } from '../../support/postgres';
-import { RotationDriver } from '../../support/rotation-driver';
+import { LocalLambda } from '../../../dev/aws/local-lambda';
+import { type PostgresCluster, startPostgres } from '../../../dev/targets/postgres/cluster';
+import { RotationDriver } from '../../../dev/aws/rotation-driver';
 import {
   credentialsIn,
   type RotationFunctions,
   startRotationFunctions,
-} from '../../support/rotation-functions';
-import { startRotationService } from '../../support/rotation-service';
-import { SecretsAdmin } from '../../support/secrets-admin';
-import { startSnsListener } from '../../support/sns-listener';
-import {
-  mcpTarget,
-  postgresTarget,
-  redisTarget,
-  type RotationTarget,
-  webhookTarget,
-  zohoTarget,
-} from '../../support/targets';
+} from '../../../dev/aws/rotation-functions';
+import { startRotationService } from '../../../dev/aws/rotation-service';
+import { SecretsAdmin } from '../../../dev/aws/secrets-admin';
+import { startSnsListener } from '../../../dev/aws/sns-listener';
+import { type RotationTarget, startLocalTargets } from '../../../dev/targets';
 
 /**
  * An emergency rotation with revokePrevious for every kind that has a revoke, the whole way: the
@@ -45,14 +38,7 @@ const seen: Value[] = [];
 beforeAll(async () => {
   cluster = await startPostgres();
   // One cluster serves both PostgreSQL strategies; the other targets start their own servers.
-  const started = await Promise.all([
-    postgresTarget(cluster, admin, 'alternating-users'),
-    postgresTarget(cluster, admin, 'single-user'),
-    redisTarget(admin),
-    zohoTarget(admin),
-    webhookTarget(admin),
-    mcpTarget(admin),
-  ]);
+  const started = await startLocalTargets(cluster, admin);
   for (const target of started) targets[target.label] = target;
   functions = await startRotationFunctions(started);
   alerts = await startSnsListener(`emergency-per-kind-${Date.now()}`);

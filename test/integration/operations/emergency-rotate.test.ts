@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { LocalLambda } from '../../../scripts/lib/local-lambda';
-import { type LocalLambdaServer, startLocalLambdaServer } from '../../../scripts/lib/local-lambda-server';
-import { runRotationInvocation } from '../../../shared/rotation/run-step';
-import { RotationDriver } from '../../support/rotation-driver';
-import { type RotationServiceHandle, startRotationService } from '../../support/rotation-service';
-import { SecretsAdmin } from '../../support/secrets-admin';
-import { startSnsListener } from '../../support/sns-listener';
+import { LocalLambda } from '../../../dev/aws/local-lambda';
+import { type LocalLambdaServer, startLocalLambdaServer } from '../../../dev/aws/local-lambda-server';
+import { runRotationInvocation } from '../../../shared/rotation/invocation';
+import { RotationDriver } from '../../../dev/aws/rotation-driver';
+import { type RotationServiceHandle, startRotationService } from '../../../dev/aws/rotation-service';
+import { SecretsAdmin } from '../../../dev/aws/secrets-admin';
+import { startSnsListener } from '../../../dev/aws/sns-listener';
 import { createTestRotator, InMemoryTarget, type TestSecret } from '../../support/test-rotator';
 
 /**

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { LocalLambda } from '../../../scripts/lib/local-lambda';
-import { type LocalLambdaServer, startLocalLambdaServer } from '../../../scripts/lib/local-lambda-server';
-import { runRotationInvocation } from '../../../shared/rotation/run-step';
-import { RotationDriver } from '../../support/rotation-driver';
-import { startRotationService } from '../../support/rotation-service';
-import { jsonLinesOf, runNpmScript, runScript } from '../../support/scripts';
-import { SecretsAdmin } from '../../support/secrets-admin';
+import { LocalLambda } from '../../../dev/aws/local-lambda';
+import { type LocalLambdaServer, startLocalLambdaServer } from '../../../dev/aws/local-lambda-server';
+import { runRotationInvocation } from '../../../shared/rotation/invocation';
+import { RotationDriver } from '../../../dev/aws/rotation-driver';
+import { startRotationService } from '../../../dev/aws/rotation-service';
+import { jsonLinesOf, runNpmScript, runScript } from '../../../dev/lib/run-script';
+import { SecretsAdmin } from '../../../dev/aws/secrets-admin';
 import { createTestRotator, InMemoryTarget, type TestSecret } from '../../support/test-rotator';
 
 /**

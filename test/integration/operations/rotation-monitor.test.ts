@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LocalLambda } from '../../../scripts/lib/local-lambda';
-import { runRotationInvocation } from '../../../shared/rotation/run-step';
-import { RotationDriver } from '../../support/rotation-driver';
-import { SecretsAdmin } from '../../support/secrets-admin';
-import { startSnsListener } from '../../support/sns-listener';
+import { LocalLambda } from '../../../dev/aws/local-lambda';
+import { runRotationInvocation } from '../../../shared/rotation/invocation';
+import { RotationDriver } from '../../../dev/aws/rotation-driver';
+import { SecretsAdmin } from '../../../dev/aws/secrets-admin';
+import { startSnsListener } from '../../../dev/aws/sns-listener';
 import { createTestRotator, InMemoryTarget } from '../../support/test-rotator';
 
 /**

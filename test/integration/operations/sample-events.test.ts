@@ -3,25 +3,18 @@ import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as z from 'zod/mini';
-import { type PostgresCluster, startPostgres } from '../../support/postgres';
-import { RotationDriver } from '../../support/rotation-driver';
+import { type PostgresCluster, startPostgres } from '../../../dev/targets/postgres/cluster';
+import { RotationDriver } from '../../../dev/aws/rotation-driver';
 import {
   credentialsIn,
   deployedName,
   type RotationFunctions,
   startRotationFunctions,
-} from '../../support/rotation-functions';
-import { startRotationService } from '../../support/rotation-service';
-import { jsonLinesOf, runNpmScript, runScript, type ScriptRun } from '../../support/scripts';
-import { SecretsAdmin } from '../../support/secrets-admin';
-import {
-  mcpTarget,
-  postgresTarget,
-  redisTarget,
-  type RotationTarget,
-  webhookTarget,
-  zohoTarget,
-} from '../../support/targets';
+} from '../../../dev/aws/rotation-functions';
+import { startRotationService } from '../../../dev/aws/rotation-service';
+import { jsonLinesOf, runNpmScript, runScript, type ScriptRun } from '../../../dev/lib/run-script';
+import { SecretsAdmin } from '../../../dev/aws/secrets-admin';
+import { type RotationTarget, startLocalTargets } from '../../../dev/targets';
 
 /**
  * Every sample event in events/ run end to end by the local invoke script (`npm run invoke`), the
@@ -67,13 +60,16 @@ const seen: Value[] = [];
 beforeAll(async () => {
   cluster = await startPostgres();
   const secretName = (fn: RotationFunction) => rotationEvent(fn, 'createSecret').SecretId;
-  const started = await Promise.all([
-    postgresTarget(cluster, admin, 'single-user', { secretName: secretName('postgres') }),
-    redisTarget(admin, { secretName: secretName('redis') }),
-    zohoTarget(admin, { secretName: secretName('zoho-oauth') }),
-    webhookTarget(admin, { secretName: secretName('webhook-bearer') }),
-    mcpTarget(admin, { secretName: secretName('mcp-token') }),
-  ]);
+  const started = await startLocalTargets(cluster, admin, {
+    only: ['postgres-single-user', 'redis', 'zoho', 'webhook', 'mcp'],
+    names: {
+      'postgres-single-user': { secretName: secretName('postgres') },
+      redis: { secretName: secretName('redis') },
+      zoho: { secretName: secretName('zoho-oauth') },
+      webhook: { secretName: secretName('webhook-bearer') },
+      mcp: { secretName: secretName('mcp-token') },
+    },
+  });
   for (const target of started) {
     targets.set(target.functionName as RotationFunction, target);
     await admin.sm.send(

@@ -1,9 +1,14 @@
 import { escapeIdentifier } from 'pg';
 import { scramSha256Verifier } from '../../../shared/credentials/scram';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LambdaInvokeError } from '../../../scripts/lib/local-lambda';
-import { LocalLambda } from '../../../scripts/lib/local-lambda';
-import { canLogin, type PostgresCluster, startPostgres, withLogin } from '../../support/postgres';
+import type { LambdaInvokeError } from '../../../dev/aws/local-lambda';
+import { LocalLambda } from '../../../dev/aws/local-lambda';
+import {
+  canLogin,
+  type PostgresCluster,
+  startPostgres,
+  withLogin,
+} from '../../../dev/targets/postgres/cluster';
 import {
   APP_DATABASE,
   createPostgresFixture,
@@ -11,10 +16,10 @@ import {
   postgresFunctionEnv,
   type PostgresSecretValue,
   uniqueRoleName,
-} from '../../support/postgres-fixture';
-import type { RotationFailedError } from '../../support/rotation-driver';
-import { type RotationEventShape, RotationDriver } from '../../support/rotation-driver';
-import { SecretsAdmin } from '../../support/secrets-admin';
+} from '../../../dev/targets/postgres/fixture';
+import type { RotationFailedError } from '../../../dev/aws/rotation-driver';
+import { type RotationEventShape, RotationDriver } from '../../../dev/aws/rotation-driver';
+import { SecretsAdmin } from '../../../dev/aws/secrets-admin';
 import { expectNoSecretsIn, SecretLedger } from './secret-ledger';
 
 /**

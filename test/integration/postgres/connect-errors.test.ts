@@ -9,10 +9,10 @@ import {
   TlsUnavailableError,
 } from '../../../functions/postgres/errors';
 import type { Endpoint } from '../../../functions/postgres/secret';
-import { TargetUnreachableError } from '../../../shared/rotation/errors';
-import { freePort } from '../../support/ports';
-import { type PostgresCluster, startPostgres } from '../../support/postgres';
-import { APP_DATABASE, createAppRole, uniqueRoleName } from '../../support/postgres-fixture';
+import { TargetUnreachableError } from '../../../shared/errors';
+import { freePort } from '../../../dev/lib/ports';
+import { type PostgresCluster, startPostgres } from '../../../dev/targets/postgres/cluster';
+import { APP_DATABASE, createAppRole, uniqueRoleName } from '../../../dev/targets/postgres/fixture';
 
 /**
  * Every expected way a login fails, against a real server, and what the function makes of it: a

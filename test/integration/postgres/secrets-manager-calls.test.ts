@@ -1,10 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LocalLambda } from '../../../scripts/lib/local-lambda';
-import { type CountingProxy, startCountingProxy } from '../../support/counting-proxy';
-import { type PostgresCluster, startPostgres } from '../../support/postgres';
-import { createPostgresFixture, postgresFunctionEnv, type Strategy } from '../../support/postgres-fixture';
-import { RotationDriver } from '../../support/rotation-driver';
-import { SecretsAdmin } from '../../support/secrets-admin';
+import { LocalLambda } from '../../../dev/aws/local-lambda';
+import { type CountingProxy, startCountingProxy } from '../../../dev/aws/counting-proxy';
+import { type PostgresCluster, startPostgres } from '../../../dev/targets/postgres/cluster';
+import {
+  createPostgresFixture,
+  postgresFunctionEnv,
+  type Strategy,
+} from '../../../dev/targets/postgres/fixture';
+import { RotationDriver } from '../../../dev/aws/rotation-driver';
+import { SecretsAdmin } from '../../../dev/aws/secrets-admin';
 
 /**
  * How many Secrets Manager calls one rotation costs the function (AWS's single-user sample makes

@@ -1,16 +1,20 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PUNCTUATION } from '../../../shared/credentials/password';
-import { LambdaInvokeError, LocalLambda } from '../../../scripts/lib/local-lambda';
-import { canLogin, type PostgresCluster, startPostgres } from '../../support/postgres';
+import { LambdaInvokeError, LocalLambda } from '../../../dev/aws/local-lambda';
+import { canLogin, type PostgresCluster, startPostgres } from '../../../dev/targets/postgres/cluster';
 import {
   APP_DATABASE,
   createPostgresFixture,
   postgresFunctionEnv,
   type PostgresSecretValue,
   resetPassword,
-} from '../../support/postgres-fixture';
-import { type RotationEventShape, RotationDriver, RotationFailedError } from '../../support/rotation-driver';
-import { SecretsAdmin } from '../../support/secrets-admin';
+} from '../../../dev/targets/postgres/fixture';
+import {
+  type RotationEventShape,
+  RotationDriver,
+  RotationFailedError,
+} from '../../../dev/aws/rotation-driver';
+import { SecretsAdmin } from '../../../dev/aws/secrets-admin';
 import { expectNoSecretsIn, SecretLedger } from './secret-ledger';
 
 /**

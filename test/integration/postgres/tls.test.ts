@@ -1,18 +1,18 @@
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LambdaInvokeError } from '../../../scripts/lib/local-lambda';
-import { LocalLambda } from '../../../scripts/lib/local-lambda';
-import { canLogin, type PostgresCluster, startPostgres } from '../../support/postgres';
+import type { LambdaInvokeError } from '../../../dev/aws/local-lambda';
+import { LocalLambda } from '../../../dev/aws/local-lambda';
+import { canLogin, type PostgresCluster, startPostgres } from '../../../dev/targets/postgres/cluster';
 import {
   APP_DATABASE,
   createPostgresFixture,
   postgresFunctionEnv,
   type PostgresSecretValue,
   type Strategy,
-} from '../../support/postgres-fixture';
-import { type InvokeStep, RotationDriver, RotationFailedError } from '../../support/rotation-driver';
-import { SecretsAdmin } from '../../support/secrets-admin';
-import { createTestPki, type TestPki } from '../../support/tls';
+} from '../../../dev/targets/postgres/fixture';
+import { type InvokeStep, RotationDriver, RotationFailedError } from '../../../dev/aws/rotation-driver';
+import { SecretsAdmin } from '../../../dev/aws/secrets-admin';
+import { createTestPki, type TestPki } from '../../../dev/targets/tls';
 
 /**
  * A cluster that serves TLS with a certificate from a CA the test makes, and refuses every

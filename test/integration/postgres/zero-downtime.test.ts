@@ -1,16 +1,16 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SecretCache } from '../../../shared/consumer/secret-cache';
-import { LocalLambda } from '../../../scripts/lib/local-lambda';
-import { type PostgresCluster, startPostgres } from '../../support/postgres';
+import { LocalLambda } from '../../../dev/aws/local-lambda';
+import { type PostgresCluster, startPostgres } from '../../../dev/targets/postgres/cluster';
 import {
   APP_DATABASE,
   createPostgresFixture,
   postgresFunctionEnv,
   type PostgresSecretValue,
-} from '../../support/postgres-fixture';
-import { RotationDriver } from '../../support/rotation-driver';
-import { SecretsAdmin } from '../../support/secrets-admin';
+} from '../../../dev/targets/postgres/fixture';
+import { RotationDriver } from '../../../dev/aws/rotation-driver';
+import { SecretsAdmin } from '../../../dev/aws/secrets-admin';
 
 /**
  * The point of alternating users: clients that re-read the secret only every few minutes never

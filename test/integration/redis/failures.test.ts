@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LambdaInvokeError, LocalLambda } from '../../../scripts/lib/local-lambda';
-import { type RedisServer, sha256Hex, startRedis, testPassword } from '../../support/redis';
+import { LambdaInvokeError, LocalLambda } from '../../../dev/aws/local-lambda';
+import { type RedisServer, sha256Hex, startRedis, testPassword } from '../../../dev/targets/redis/server';
 import {
   APP_USER_RULES,
   createAdminSecret,
@@ -9,9 +9,9 @@ import {
   type RedisSecretValue,
   redisSecretValue,
   SELF_MANAGED_USER_RULES,
-} from '../../support/redis-fixture';
-import { RotationDriver, RotationFailedError } from '../../support/rotation-driver';
-import { SecretsAdmin } from '../../support/secrets-admin';
+} from '../../../dev/targets/redis/fixture';
+import { RotationDriver, RotationFailedError } from '../../../dev/aws/rotation-driver';
+import { SecretsAdmin } from '../../../dev/aws/secrets-admin';
 
 /**
  * Bad inputs and unusual servers: every failure names what is wrong for an operator, changes

@@ -1,17 +1,17 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LambdaInvokeError, LocalLambda } from '../../../scripts/lib/local-lambda';
-import { freePort } from '../../support/ports';
-import { type RedisServer, sha256Hex, startRedis } from '../../support/redis';
+import { LambdaInvokeError, LocalLambda } from '../../../dev/aws/local-lambda';
+import { freePort } from '../../../dev/lib/ports';
+import { type RedisServer, sha256Hex, startRedis } from '../../../dev/targets/redis/server';
 import {
   createAdminSecret,
   passwordsOf,
   createRedisUser,
   type RedisSecretValue,
   redisSecretValue,
-} from '../../support/redis-fixture';
-import { RotationDriver, RotationFailedError } from '../../support/rotation-driver';
-import { SecretsAdmin } from '../../support/secrets-admin';
+} from '../../../dev/targets/redis/fixture';
+import { RotationDriver, RotationFailedError } from '../../../dev/aws/rotation-driver';
+import { SecretsAdmin } from '../../../dev/aws/secrets-admin';
 
 /**
  * Redis ACLs are per node: a replica listed in `nodes` must end with exactly the primary's

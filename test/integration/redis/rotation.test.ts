@@ -1,17 +1,22 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LocalLambda } from '../../../scripts/lib/local-lambda';
-import { type CountingProxy, startCountingProxy } from '../../support/counting-proxy';
-import { type RedisCredentials, type RedisServer, sha256Hex, startRedis } from '../../support/redis';
+import { LocalLambda } from '../../../dev/aws/local-lambda';
+import { type CountingProxy, startCountingProxy } from '../../../dev/aws/counting-proxy';
+import {
+  type RedisCredentials,
+  type RedisServer,
+  sha256Hex,
+  startRedis,
+} from '../../../dev/targets/redis/server';
 import {
   createAdminSecret,
   createRedisUser,
   type RedisSecretValue,
   redisSecretValue,
   SELF_MANAGED_USER_RULES,
-} from '../../support/redis-fixture';
-import { type RotationEventShape, RotationDriver } from '../../support/rotation-driver';
-import { SecretsAdmin } from '../../support/secrets-admin';
+} from '../../../dev/targets/redis/fixture';
+import { type RotationEventShape, RotationDriver } from '../../../dev/aws/rotation-driver';
+import { SecretsAdmin } from '../../../dev/aws/secrets-admin';
 
 /**
  * The built Redis rotator against a real redis-server (ACL file, real passwords) and moto's

@@ -1,17 +1,17 @@
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LambdaInvokeError, LocalLambda } from '../../../scripts/lib/local-lambda';
-import { type RedisServer, sha256Hex, startRedis } from '../../support/redis';
+import { type LambdaInvokeError, LocalLambda } from '../../../dev/aws/local-lambda';
+import { type RedisServer, sha256Hex, startRedis } from '../../../dev/targets/redis/server';
 import {
   createAdminSecret,
   passwordsOf,
   createRedisUser,
   type RedisSecretValue,
   redisSecretValue,
-} from '../../support/redis-fixture';
-import { RotationDriver, RotationFailedError } from '../../support/rotation-driver';
-import { SecretsAdmin } from '../../support/secrets-admin';
-import { createTestPki, type TestPki } from '../../support/tls';
+} from '../../../dev/targets/redis/fixture';
+import { RotationDriver, RotationFailedError } from '../../../dev/aws/rotation-driver';
+import { SecretsAdmin } from '../../../dev/aws/secrets-admin';
+import { createTestPki, type TestPki } from '../../../dev/targets/tls';
 
 /**
  * TLS is the default and certificates are verified: against the CA in REDIS_CA_BUNDLE, never

@@ -1,13 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LocalLambda } from '../../../scripts/lib/local-lambda';
+import { LocalLambda } from '../../../dev/aws/local-lambda';
 import { SecretCache } from '../../../shared/consumer/secret-cache';
 import {
   type RedisRotationFixture,
   type RedisSecretValue,
   startRedisRotationFixture,
-} from '../../support/redis-fixture';
-import { RotationDriver } from '../../support/rotation-driver';
-import { SecretsAdmin } from '../../support/secrets-admin';
+} from '../../../dev/targets/redis/fixture';
+import { RotationDriver } from '../../../dev/aws/rotation-driver';
+import { SecretsAdmin } from '../../../dev/aws/secrets-admin';
 
 /**
  * The point of the Redis strategy: a client that authenticates afresh, again and again, with its

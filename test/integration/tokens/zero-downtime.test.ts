@@ -1,15 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LocalLambda } from '../../../scripts/lib/local-lambda';
+import { LocalLambda } from '../../../dev/aws/local-lambda';
 import { SecretCache } from '../../../shared/consumer/secret-cache';
 import {
   type McpStack,
   startMcpStack,
   startWebhookStack,
   type WebhookStack,
-} from '../../support/bearer-fixtures';
-import { RotationDriver } from '../../support/rotation-driver';
-import { SecretsAdmin } from '../../support/secrets-admin';
-import { cachedWebhookClient, connectCachedMcpClient, startLoop } from '../../support/token-clients';
+} from '../../../dev/targets/bearer-stacks';
+import { RotationDriver } from '../../../dev/aws/rotation-driver';
+import { SecretsAdmin } from '../../../dev/aws/secrets-admin';
+import { cachedWebhookClient, connectCachedMcpClient, startLoop } from '../../../dev/targets/token-clients';
 
 /**
  * The point of the consumer library: clients that read their token through a SecretCache, and

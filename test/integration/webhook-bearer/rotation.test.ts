@@ -1,10 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LambdaInvokeError, LocalLambda } from '../../../scripts/lib/local-lambda';
-import { type WebhookStack, startWebhookStack, type WebhookSecretValue } from '../../support/bearer-fixtures';
-import { RotationDriver } from '../../support/rotation-driver';
+import { LambdaInvokeError, LocalLambda } from '../../../dev/aws/local-lambda';
+import {
+  type WebhookStack,
+  startWebhookStack,
+  type WebhookSecretValue,
+} from '../../../dev/targets/bearer-stacks';
+import { RotationDriver } from '../../../dev/aws/rotation-driver';
 import { generateToken } from '../../../shared/credentials/token';
-import { SecretsAdmin } from '../../support/secrets-admin';
-import { startCountingProxy } from '../../support/counting-proxy';
+import { SecretsAdmin } from '../../../dev/aws/secrets-admin';
+import { startCountingProxy } from '../../../dev/aws/counting-proxy';
 
 /**
  * webhook-bearer through its built bundle, against moto and a real receiver (node:http) that

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LocalLambda } from '../../../scripts/lib/local-lambda';
-import { type LocalLambdaServer, startLocalLambdaServer } from '../../../scripts/lib/local-lambda-server';
-import { type RotationEventShape, RotationDriver } from '../../support/rotation-driver';
-import { startRotationService } from '../../support/rotation-service';
-import { SecretsAdmin } from '../../support/secrets-admin';
-import { callCrm, createZohoTenant } from '../../support/zoho-tenant';
-import { startZohoServer, type ZohoServer } from '../../support/zoho-server';
+import { LocalLambda } from '../../../dev/aws/local-lambda';
+import { type LocalLambdaServer, startLocalLambdaServer } from '../../../dev/aws/local-lambda-server';
+import { type RotationEventShape, RotationDriver } from '../../../dev/aws/rotation-driver';
+import { startRotationService } from '../../../dev/aws/rotation-service';
+import { SecretsAdmin } from '../../../dev/aws/secrets-admin';
+import { callCrm, createZohoTenant } from '../../../dev/targets/zoho/tenant';
+import { startZohoServer, type ZohoServer } from '../../../dev/targets/zoho/server';
 
 /**
  * The operator's path end to end: the emergency-rotate bundle clears a rotation stuck after

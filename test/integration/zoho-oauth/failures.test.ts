@@ -1,11 +1,11 @@
 import { PutSecretValueCommand, UpdateSecretVersionStageCommand } from '@aws-sdk/client-secrets-manager';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { LambdaInvokeError, LocalLambda } from '../../../scripts/lib/local-lambda';
-import { type RotationEventShape, RotationDriver } from '../../support/rotation-driver';
-import { SecretsAdmin } from '../../support/secrets-admin';
-import { startSnsListener } from '../../support/sns-listener';
-import { callCrm, createZohoTenant, mintDirectly, type ZohoTenant } from '../../support/zoho-tenant';
-import { startZohoServer, type ZohoServer } from '../../support/zoho-server';
+import { LambdaInvokeError, LocalLambda } from '../../../dev/aws/local-lambda';
+import { type RotationEventShape, RotationDriver } from '../../../dev/aws/rotation-driver';
+import { SecretsAdmin } from '../../../dev/aws/secrets-admin';
+import { startSnsListener } from '../../../dev/aws/sns-listener';
+import { callCrm, createZohoTenant, mintDirectly, type ZohoTenant } from '../../../dev/targets/zoho/tenant';
+import { startZohoServer, type ZohoServer } from '../../../dev/targets/zoho/server';
 
 /**
  * What goes wrong with Zoho, through the built bundle and moto: each failure named, retried only

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { callCrm, createZohoTenant, mintDirectly } from '../../support/zoho-tenant';
-import { startZohoServer, type ZohoServer } from '../../support/zoho-server';
+import { callCrm, createZohoTenant, mintDirectly } from '../../../dev/targets/zoho/tenant';
+import { startZohoServer, type ZohoServer } from '../../../dev/targets/zoho/server';
 
 /**
  * The local Zoho itself: every rotator test relies on it behaving like Zoho's documentation says,

@@ -1,11 +1,11 @@
 import { PutSecretValueCommand, UpdateSecretVersionStageCommand } from '@aws-sdk/client-secrets-manager';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { LambdaInvokeError } from '../../../scripts/lib/local-lambda';
-import { LocalLambda } from '../../../scripts/lib/local-lambda';
-import { type RotationEventShape, RotationDriver } from '../../support/rotation-driver';
-import { SecretsAdmin } from '../../support/secrets-admin';
-import { callCrm, createZohoTenant, mintDirectly } from '../../support/zoho-tenant';
-import { startZohoServer, type ZohoServer } from '../../support/zoho-server';
+import type { LambdaInvokeError } from '../../../dev/aws/local-lambda';
+import { LocalLambda } from '../../../dev/aws/local-lambda';
+import { type RotationEventShape, RotationDriver } from '../../../dev/aws/rotation-driver';
+import { SecretsAdmin } from '../../../dev/aws/secrets-admin';
+import { callCrm, createZohoTenant, mintDirectly } from '../../../dev/targets/zoho/tenant';
+import { startZohoServer, type ZohoServer } from '../../../dev/targets/zoho/server';
 
 /**
  * Emergency revoke ({Action: 'revokePrevious'}) after a rotation: what Zoho lets us revoke is

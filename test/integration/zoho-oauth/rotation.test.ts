@@ -1,10 +1,10 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { LocalLambda } from '../../../scripts/lib/local-lambda';
+import { LocalLambda } from '../../../dev/aws/local-lambda';
 import { SecretCache } from '../../../shared/consumer/secret-cache';
-import { type RotationEventShape, RotationDriver } from '../../support/rotation-driver';
-import { SecretsAdmin } from '../../support/secrets-admin';
-import { callCrm, createZohoTenant } from '../../support/zoho-tenant';
-import { startZohoServer, type ZohoServer } from '../../support/zoho-server';
+import { type RotationEventShape, RotationDriver } from '../../../dev/aws/rotation-driver';
+import { SecretsAdmin } from '../../../dev/aws/secrets-admin';
+import { callCrm, createZohoTenant } from '../../../dev/targets/zoho/tenant';
+import { startZohoServer, type ZohoServer } from '../../../dev/targets/zoho/server';
 
 /**
  * Full rotations through the built bundle (dist/zoho-oauth), moto's Secrets Manager and the local

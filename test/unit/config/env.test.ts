@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { monitorConfigFromEnv } from '../../../functions/rotation-monitor/monitor';
+import { monitorConfigFromEnv } from '../../../functions/rotation-monitor/settings';
 import { numberFromEnv } from '../../../shared/config/env';
 import { httpRequest, httpTimeoutMs } from '../../../shared/net/http';
-import { ConfigurationError, RotationError } from '../../../shared/rotation/errors';
+import { ConfigurationError, RotationError } from '../../../shared/errors';
 
 const MS = { min: 100, max: 600_000, integer: true, unit: 'milliseconds' };
 

@@ -5,7 +5,7 @@ import { redisRotator } from '../../../functions/redis/rotator';
 import type { RedisSecret } from '../../../functions/redis/secret';
 import { PasswordPolicyError, passwordPolicyFromEnv } from '../../../shared/credentials/password';
 import { logger } from '../../../shared/observability/logger';
-import { ConfigurationError, RotationError } from '../../../shared/rotation/errors';
+import { ConfigurationError, RotationError } from '../../../shared/errors';
 import { summarizeFailure } from '../../../shared/rotation/failure';
 import type { RotationContext } from '../../../shared/rotation/rotator';
 
@@ -13,7 +13,7 @@ function contextFor<S>(current: S): RotationContext<S> {
   return {
     secretArn: 'arn:aws:secretsmanager:us-east-1:1:secret:s',
     secretName: 's',
-    token: 'token',
+    versionId: 'token',
     step: 'createSecret',
     logger,
     current: async () => current,

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadCaBundle, loadedCaBundleCount } from '../../../shared/net/ca-bundle';
-import { ConfigurationError } from '../../../shared/rotation/errors';
+import { ConfigurationError } from '../../../shared/errors';
 
 const dir = mkdtempSync(join(tmpdir(), 'ca-bundle-unit-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -1,10 +1,10 @@
 import { AxiosError } from 'axios';
 import { describe, expect, it } from 'vitest';
-import { classifyConnectError } from '../../../functions/postgres/classify';
-import { redisFailure } from '../../../functions/redis/failures';
+import { classifyConnectError } from '../../../functions/postgres/errors';
+import { redisFailure } from '../../../functions/redis/errors';
 import { describeTransportError } from '../../../shared/net/http';
 import { CERTIFICATE_ERROR_CODES, isCertificateError } from '../../../shared/net/tls-errors';
-import { TargetUnreachableError, TlsVerificationError } from '../../../shared/rotation/errors';
+import { TargetUnreachableError, TlsVerificationError } from '../../../shared/errors';
 
 const withCode = (code: string) => Object.assign(new Error(`driver failure ${code}`), { code });
 

@@ -18,7 +18,7 @@ function fakeContext(notes: Record<string, unknown>): RotationContext<PostgresSe
   return {
     secretArn: 'arn',
     secretName: 'name',
-    token: 'token',
+    versionId: 'token',
     step: 'createSecret',
     logger,
     current: async () => CURRENT,

@@ -5,7 +5,7 @@ import {
   parsePostgresSecret,
   type PostgresSecret,
 } from '../../../functions/postgres/secret';
-import { SecretFormatError } from '../../../shared/rotation/errors';
+import { SecretFormatError } from '../../../shared/errors';
 
 const RDS_SECRET = {
   engine: 'postgres',

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ConfigurationError } from '../../../shared/rotation/errors';
+import { ConfigurationError } from '../../../shared/errors';
 import { settingsFromEnv } from '../../../functions/postgres/settings';
 import { tlsOptions } from '../../../functions/postgres/tls';
 import { loadedCaBundleCount } from '../../../shared/net/ca-bundle';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { alternateOf, userPair } from '../../../functions/postgres/usernames';
-import { SecretFormatError } from '../../../shared/rotation/errors';
+import { SecretFormatError } from '../../../shared/errors';
 
 describe('alternating user names', () => {
   it('alternates between name and name_clone, as AWS multi-user functions do', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SecretFormatError } from '../../../shared/rotation/errors';
+import { SecretFormatError } from '../../../shared/errors';
 import { nodesOf, parseAdminSecret, parseRedisSecret } from '../../../functions/redis/secret';
 
 const VALID = { host: 'cache.internal', username: 'app', password: 'correct-horse-battery' };

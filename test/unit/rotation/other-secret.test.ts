@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
 import { describe, expect, it } from 'vitest';
-import { SecretFormatError, SecretVersionMissingError } from '../../../shared/rotation/errors';
+import { SecretFormatError, SecretVersionMissingError } from '../../../shared/errors';
 import { readOtherSecretAs } from '../../../shared/rotation/other-secret';
 import { parserFor } from '../../../shared/rotation/secret-format';
 

@@ -1,7 +1,7 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { runRotationInvocation } from '../../../shared/rotation/run-step';
+import { runRotationInvocation } from '../../../shared/rotation/invocation';
 import { clearVersionCache } from '../../../shared/secrets/version-cache';
 import { captureOutput } from '../../support/capture';
 import {

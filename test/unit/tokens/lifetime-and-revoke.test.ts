@@ -1,7 +1,7 @@
 import { SecretsManagerClient, UpdateSecretVersionStageCommand } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { expiresAt, tokenLifetimeFromEnv } from '../../../functions/mcp-token/lifetime';
+import { expiresAt, tokenLifetimeFromEnv } from '../../../functions/mcp-token/settings';
 import { holdsToken, retirePreviousVersion } from '../../../shared/secrets/retire-previous';
 import { clearVersionCache } from '../../../shared/secrets/version-cache';
 import { CURRENT_ID, mockSecret, PREVIOUS_ID, SECRET_ARN } from '../../support/mock-secrets';

@@ -4,7 +4,7 @@ import {
   checkAccountsServer,
   checkEndpoints,
 } from '../../../functions/zoho-oauth/data-centres';
-import { UnsafeEndpointError } from '../../../shared/rotation/errors';
+import { UnsafeEndpointError } from '../../../shared/errors';
 
 const loopbackSetting = process.env.ALLOW_LOOPBACK_HTTP;
 afterEach(() => {

@@ -1,13 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { crmError } from '../../../functions/zoho-oauth/crm';
-import { AccessTokenRejectedError } from '../../../functions/zoho-oauth/errors';
-import { tokenError } from '../../../functions/zoho-oauth/token-endpoint';
+import { AccessTokenRejectedError, crmError, tokenError } from '../../../functions/zoho-oauth/errors';
 import {
   CredentialRejectedError,
   PermissionDeniedError,
   RateLimitedError,
   TargetError,
-} from '../../../shared/rotation/errors';
+} from '../../../shared/errors';
 
 const request = {
   accountsServer: new URL('https://accounts.zoho.eu'),

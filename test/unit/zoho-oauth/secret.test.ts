@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { hasAccessToken, parseZohoSecret } from '../../../functions/zoho-oauth/secret';
-import { SecretFormatError } from '../../../shared/rotation/errors';
+import { SecretFormatError } from '../../../shared/errors';
 
 const ONBOARDING = {
   client_id: '1000.CLIENTID',

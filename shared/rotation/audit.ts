@@ -1,0 +1,149 @@
+import { publishFailure } from '../observability/alerts';
+import { logger } from '../observability/logger';
+import { recordStep } from '../observability/metrics';
+import type { VersionRead } from '../secrets/versions';
+import { secretIdOf } from './event';
+import { sanitizeForRuntime, summarizeFailure } from './failure';
+
+export type StepOutcome = 'succeeded' | 'skipped' | 'failed';
+
+export interface StepReport {
+  secretArn: string;
+  secretName: string;
+  kind: string;
+  step: string;
+  version: string;
+  outcome: StepOutcome;
+  detail: string;
+  durationMs: number;
+}
+
+/** A non-secret fact for the audit line: a strategy, a user name, a count, the versions cleared. */
+export type AuditFact = string | number | boolean | readonly string[];
+
+/**
+ * One audited operation (a rotation step, a revoke, an emergency rotation, a monitor run): the facts
+ * its audit line will carry, filled in as they are learnt, never a secret value. Opened before the
+ * work starts and closed exactly once, by `succeeded` or `failed`, which write the one audit line,
+ * record the metrics and, on failure, alert.
+ */
+export class AuditScope {
+  secretArn: string | undefined;
+  secretName: string | undefined;
+  /** The version the operation works on (the rotation token, the version revoked). */
+  version: string | undefined;
+  /** Why a person started the operation (emergency rotation, revoke). */
+  reason: string | undefined;
+  readonly #started = performance.now();
+  readonly #notes: Record<string, AuditFact> = {};
+  /** The versions read, once the operation reads secret versions at all (else no `reads` key). */
+  #reads: VersionRead[] | undefined;
+
+  constructor(
+    readonly kind: string,
+    /** What is audited; a rotation step's name once the event says which step it is. */
+    public step: string,
+    secretArn?: string,
+  ) {
+    this.secretArn = secretArn;
+  }
+
+  /** The secret, as DescribeSecret names it. */
+  identify(secret: { arn: string; name: string }): void {
+    this.secretArn = secret.arn;
+    this.secretName = secret.name;
+  }
+
+  /** Add facts to the audit line (later ones win). */
+  note(facts: Record<string, AuditFact>): void {
+    Object.assign(this.#notes, facts);
+  }
+
+  /** From now on the audit line lists the versions read, cached ones marked. */
+  listReads(): (read: VersionRead) => void {
+    const reads = (this.#reads ??= []);
+    return (read) => reads.push(read);
+  }
+
+  /** Close the scope after the work succeeded (or had nothing to do): one info line, metrics. */
+  succeeded(result: { outcome: StepOutcome; detail: string }): StepReport {
+    const { outcome, detail } = result;
+    const durationMs = this.#elapsed();
+    logger.info(`${this.step} ${outcome}`, {
+      audit: { ...this.#fields(), outcome, detail, durationMs },
+    });
+    recordStep(this.kind, this.step, true, durationMs);
+    return {
+      secretArn: this.secretArn ?? '',
+      secretName: this.secretName ?? '',
+      kind: this.kind,
+      step: this.step,
+      version: this.version ?? '',
+      outcome,
+      detail,
+      durationMs,
+    };
+  }
+
+  /**
+   * Close the scope after the work failed: one error line, metrics, an alert. Returns the error to
+   * throw on, scrubbed, so the caller (Secrets Manager, an operator) still sees the failure.
+   */
+  async failed(error: unknown): Promise<Error> {
+    const failure = summarizeFailure(error);
+    const durationMs = this.#elapsed();
+    logger.error(`${this.step} failed: ${failure.message}`, {
+      audit: { ...this.#fields(), outcome: 'failed', durationMs, ...failure },
+      error,
+    });
+    recordStep(this.kind, this.step, false, durationMs);
+    await publishFailure({
+      secretArn: this.secretArn ?? 'unknown',
+      kind: this.kind,
+      step: this.step,
+      ...failure,
+      ...(this.reason ? { reason: this.reason } : {}),
+    });
+    return sanitizeForRuntime(error);
+  }
+
+  #fields(): Record<string, unknown> {
+    const known = {
+      kind: this.kind,
+      step: this.step,
+      secretArn: this.secretArn,
+      secretName: this.secretName,
+      version: this.version,
+      reason: this.reason,
+    };
+    const fields: Record<string, unknown> = Object.fromEntries(
+      Object.entries(known).filter(([, value]) => value !== undefined),
+    );
+    if (this.#reads) {
+      fields.reads = this.#reads.map((read) => `${read.stage}${read.cached ? ' (cached)' : ''}`);
+    }
+    return { ...fields, ...this.#notes };
+  }
+
+  #elapsed(): number {
+    return Math.round(performance.now() - this.#started);
+  }
+}
+
+/**
+ * Run a body inside an audit scope opened for `step`: exactly one audit line, metrics and, on
+ * failure, an alert; errors are rethrown (scrubbed).
+ */
+export async function audited(
+  kind: string,
+  rawEvent: unknown,
+  step: string,
+  body: (audit: AuditScope) => Promise<{ outcome: StepOutcome; detail: string }>,
+): Promise<StepReport> {
+  const audit = new AuditScope(kind, step, secretIdOf(rawEvent));
+  try {
+    return audit.succeeded(await body(audit));
+  } catch (error) {
+    throw await audit.failed(error);
+  }
+}

@@ -1,0 +1,220 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { type CfnResource, parseTemplate } from '../../../dev/lib/cfn-yaml';
+
+/**
+ * Invariants of template.yaml that cfn-lint cannot know: every function is built from an entry point
+ * that exists and that npm run build also builds, every rotation function can be invoked by Secrets
+ * Manager and has its schedule, and no policy grants a wildcard action.
+ */
+const template = parseTemplate(readFileSync('template.yaml', 'utf8'));
+const resources = Object.entries(template.Resources);
+const ofType = (type: string) => resources.filter(([, r]) => r.Type === type);
+const functions = ofType('AWS::Serverless::Function');
+
+interface Statement {
+  Effect: string;
+  Action: string | string[];
+  Resource: unknown;
+  Condition?: Record<string, Record<string, unknown>>;
+}
+
+/** Every IAM statement inside a value, whatever intrinsics wrap it. */
+function statementsIn(value: unknown): Statement[] {
+  if (Array.isArray(value)) return value.flatMap(statementsIn);
+  if (value && typeof value === 'object') {
+    if ('Effect' in value && 'Action' in value) return [value as Statement];
+    return Object.values(value).flatMap(statementsIn);
+  }
+  return [];
+}
+
+const actionsOf = (s: Statement) => (Array.isArray(s.Action) ? s.Action : [s.Action]);
+const entryOf = (fn: CfnResource) =>
+  ((fn.Metadata?.BuildProperties as { EntryPoints?: string[] } | undefined)?.EntryPoints ?? [])[0] ?? '';
+const folderOf = (fn: CfnResource) => entryOf(fn).split('/')[1] ?? '';
+const rotationFunctions = functions.filter(([, fn]) =>
+  statementsIn(fn.Properties?.Policies).some((s) => actionsOf(s).includes('secretsmanager:PutSecretValue')),
+);
+
+const subOf = (value: unknown) => (value as { 'Fn::Sub'?: unknown } | undefined)?.['Fn::Sub'];
+const nameOf = (fn: CfnResource) => subOf(fn.Properties?.FunctionName) as string;
+const timeoutOf = (fn: CfnResource) =>
+  Number(fn.Properties?.Timeout ?? template.Globals?.Function?.Timeout ?? 3);
+const variablesOf = (props: Record<string, unknown> | undefined) =>
+  (props?.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {};
+/** A function's environment: the Globals' variables, then its own. */
+const environmentOf = (fn: CfnResource) => ({
+  ...variablesOf(template.Globals?.Function),
+  ...variablesOf(fn.Properties),
+});
+const functionById = (id: string) => {
+  const found = functions.find(([fid]) => fid === id)?.[1];
+  if (!found) throw new Error(`no function ${id} in template.yaml`);
+  return found;
+};
+
+describe('template.yaml', () => {
+  it('runs every function on the Node major the tests run on, on arm64', () => {
+    expect(template.Globals?.Function?.Runtime).toBe(`nodejs${process.versions.node.split('.')[0]}.x`);
+    expect(template.Globals?.Function?.Architectures).toEqual(['arm64']);
+    for (const [, fn] of functions)
+      expect(fn.Properties?.Runtime ?? template.Globals?.Function?.Runtime).toMatch(/^nodejs\d+\.x$/);
+  });
+
+  it('has one function per functions/ folder, each built by esbuild from the entry point npm run build uses', () => {
+    const folders = readdirSync('functions').filter((name) => existsSync(`functions/${name}/index.ts`));
+    expect(functions.map(([, fn]) => folderOf(fn)).sort()).toEqual(folders.sort());
+    for (const [, fn] of functions) {
+      expect(fn.Metadata?.BuildMethod).toBe('esbuild');
+      expect(existsSync(entryOf(fn))).toBe(true);
+      expect(existsSync(`dist/${folderOf(fn)}/index.mjs`)).toBe(true);
+      const props = fn.Metadata?.BuildProperties as Record<string, unknown>;
+      expect(props).toMatchObject({ Format: 'esm', OutExtension: ['.js=.mjs'], Minify: true });
+    }
+    expect(template.Globals?.Function?.Handler).toBe('index.handler');
+  });
+
+  it('lets Secrets Manager invoke every rotation function, scoped to this account', () => {
+    expect(rotationFunctions.map(([id]) => id).sort()).toEqual([
+      'McpTokenRotationFunction',
+      'PostgresRotationFunction',
+      'RedisRotationFunction',
+      'WebhookBearerRotationFunction',
+      'ZohoOAuthRotationFunction',
+    ]);
+    const permissions = ofType('AWS::Lambda::Permission').map(([, p]) => p.Properties ?? {});
+    for (const [id] of rotationFunctions) {
+      expect(permissions).toContainEqual({
+        FunctionName: { 'Fn::GetAtt': [id, 'Arn'] },
+        Action: 'lambda:InvokeFunction',
+        Principal: 'secretsmanager.amazonaws.com',
+        SourceAccount: { Ref: 'AWS::AccountId' },
+      });
+    }
+  });
+
+  it('schedules rotations as the strategy says: 90 days for passwords, 30 for tokens, 45 minutes for Zoho', () => {
+    const schedules = Object.fromEntries(
+      ofType('AWS::SecretsManager::RotationSchedule').map(([, s]) => {
+        const lambda = (s.Properties?.RotationLambdaARN as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0];
+        return [lambda, (s.Properties?.RotationRules as { ScheduleExpression: string }).ScheduleExpression];
+      }),
+    );
+    expect(schedules).toEqual({
+      PostgresRotationFunction: 'rate(90 days)',
+      RedisRotationFunction: 'rate(90 days)',
+      WebhookBearerRotationFunction: 'rate(30 days)',
+      McpTokenRotationFunction: 'rate(30 days)',
+      ZohoOAuthRotationFunction: 'rate(4 hours)',
+    });
+    for (const [, s] of ofType('AWS::SecretsManager::RotationSchedule')) {
+      expect((s.Properties?.RotationRules as { Duration?: string }).Duration).toMatch(/^\d+h$/);
+    }
+    const [[, zoho] = ['', { Type: '' }]] = ofType('AWS::Scheduler::Schedule');
+    expect(zoho.Properties).toMatchObject({
+      ScheduleExpression: 'rate(45 minutes)',
+      Target: { Arn: 'arn:aws:scheduler:::aws-sdk:secretsmanager:rotateSecret' },
+    });
+  });
+
+  it('confines each rotation function to the secrets wired to it (AllowRotationLambdaArn is its own ARN)', () => {
+    for (const [, fn] of rotationFunctions) {
+      const name = (fn.Properties?.FunctionName as { 'Fn::Sub': string })['Fn::Sub'];
+      const writer = statementsIn(fn.Properties?.Policies).find((s) =>
+        actionsOf(s).includes('secretsmanager:PutSecretValue'),
+      );
+      const allowed = writer?.Condition?.StringEquals?.['secretsmanager:resource/AllowRotationLambdaArn'];
+      expect(allowed).toEqual({
+        'Fn::Sub': `arn:\${AWS::Partition}:lambda:\${AWS::Region}:\${AWS::AccountId}:function:${name}`,
+      });
+    }
+  });
+
+  it('grants no wildcard action, and a wildcard resource only where the API has no resource-level permission', () => {
+    const statements = resources.flatMap(([, r]) => statementsIn(r.Properties));
+    expect(statements.length).toBeGreaterThan(10);
+    for (const statement of statements) {
+      for (const action of actionsOf(statement)) expect(action).not.toContain('*');
+      if (statement.Resource === '*') expect(actionsOf(statement)).toEqual(['secretsmanager:ListSecrets']);
+    }
+  });
+
+  it('alarms on every function failing, and on the monitor finding overdue or stuck rotations', () => {
+    const alarms = ofType('AWS::CloudWatch::Alarm').map(([, a]) => a.Properties ?? {});
+    for (const [id] of functions.filter(([id]) => id !== 'RotationMonitorFunction')) {
+      expect(alarms.some((a) => JSON.stringify(a.Dimensions).includes(`"Ref":"${id}"`))).toBe(true);
+    }
+    expect(alarms.map((a) => a.MetricName)).toEqual(
+      expect.arrayContaining(['OverdueSecrets', 'StuckSecrets']),
+    );
+    for (const alarm of alarms) expect(alarm.AlarmActions).toEqual([{ Ref: 'AlertTopic' }]);
+  });
+
+  it('gives every function its log group, named as Lambda names it, with the retention parameter, created first', () => {
+    const logGroups = ofType('AWS::Logs::LogGroup');
+    for (const [id, fn] of functions) {
+      const group = logGroups.find(
+        ([, g]) => subOf(g.Properties?.LogGroupName) === `/aws/lambda/${nameOf(fn)}`,
+      );
+      expect(group, `${id} has no log group /aws/lambda/${nameOf(fn)}`).toBeDefined();
+      const [groupId, { Properties }] = group as [string, CfnResource];
+      expect(Properties?.RetentionInDays).toEqual({ Ref: 'LogRetentionDays' });
+      // Else Lambda may create the group first (no retention) and the stack fails on the name.
+      expect([fn.DependsOn].flat()).toContain(groupId);
+    }
+    expect(logGroups).toHaveLength(functions.length);
+  });
+
+  it("sets only environment variables each function's bundle reads (a typo would be ignored silently)", () => {
+    for (const [id, fn] of functions) {
+      const bundle = readFileSync(`dist/${folderOf(fn)}/index.mjs`, 'utf8');
+      const unread = Object.keys(environmentOf(fn)).filter(
+        (name) => !new RegExp(`\\b${name}\\b`).test(bundle),
+      );
+      expect(unread, `${id} sets variables its code never reads`).toEqual([]);
+    }
+  });
+
+  it('gives emergency-rotate time to wait, revoke through the slowest rotation function and report before Lambda stops it', () => {
+    const emergency = functionById('EmergencyRotateFunction');
+    // npm run emergency invokes this name by default.
+    expect(nameOf(emergency)).toBe('${Org}-${Environment}-emergency-rotate');
+    const waitSeconds = Number(environmentOf(emergency).EMERGENCY_WAIT_SECONDS);
+    const slowestRevoke = Math.max(...rotationFunctions.map(([, fn]) => timeoutOf(fn)));
+    const reportMargin = 30; // the audit line and the SNS notice, after the revoke
+    expect(waitSeconds).toBeGreaterThanOrEqual(300);
+    expect(timeoutOf(emergency)).toBeGreaterThanOrEqual(waitSeconds + slowestRevoke + reportMargin);
+    expect(timeoutOf(emergency)).toBeLessThanOrEqual(900);
+    // RotateSecret and the revoke invoke the secret's rotation function, whichever kind it is.
+    const invoke = statementsIn(emergency.Properties?.Policies).find((s) =>
+      actionsOf(s).includes('lambda:InvokeFunction'),
+    );
+    expect(invoke?.Resource).toEqual(
+      expect.arrayContaining(rotationFunctions.map(([id]) => ({ 'Fn::GetAtt': [id, 'Arn'] }))),
+    );
+  });
+
+  it("alarms on the monitor's figures in the namespace and under the service it publishes them with", () => {
+    const monitor = functionById('RotationMonitorFunction');
+    const bundle = readFileSync(`dist/${folderOf(monitor)}/index.mjs`, 'utf8');
+    const environment = environmentOf(monitor);
+    const monitorAlarms = ofType('AWS::CloudWatch::Alarm')
+      .map(([, a]) => a.Properties ?? {})
+      .filter((a) => a.Namespace !== 'AWS/Lambda');
+    expect(monitorAlarms.map((a) => a.MetricName).sort()).toEqual([
+      'DisabledSecrets',
+      'OverdueSecrets',
+      'StuckSecrets',
+    ]);
+    for (const alarm of monitorAlarms) {
+      expect(alarm.Namespace).toBe(environment.POWERTOOLS_METRICS_NAMESPACE);
+      expect(alarm.Dimensions).toEqual([{ Name: 'service', Value: environment.POWERTOOLS_SERVICE_NAME }]);
+      // The monitor publishes each figure as a property of the same name (minified bundles keep keys).
+      expect(
+        bundle.includes(`${String(alarm.MetricName)}:`),
+        `${String(alarm.MetricName)} is published`,
+      ).toBe(true);
+    }
+  });
+});
