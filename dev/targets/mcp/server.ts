@@ -4,8 +4,8 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
-import { bearerTokenFrom, type BearerVerifier } from '../../../shared/consumer/bearer-verifier';
-import { bearerChallenge } from '../../../shared/net/www-authenticate';
+import { bearerTokenFrom, type BearerVerifier } from '../../../packages/consumer/src/bearer-verifier';
+import { bearerChallenge } from '../../../packages/consumer/src/mcp/challenge';
 import { listen, readBody, sendJson } from '../../lib/http-server';
 
 export interface McpServerCounters {

@@ -68,7 +68,7 @@ export class SecretFields {
 }
 
 /** A refused credential is re-checked against Secrets Manager at most this often. */
-export const MIN_RECHECK_INTERVAL_MS = 5_000;
+export const MIN_RECHECK_INTERVAL_MS = 1_000;
 
 /**
  * The credential a helper uses, read from a secret's AWSCURRENT through the shared cache and parsed
