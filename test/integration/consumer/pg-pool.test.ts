@@ -33,7 +33,10 @@ afterAll(async () => {
 const invoke = (event: object) => lambda.invoke(event);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-function rotatingPool(secretId: string, options: Partial<ConstructorParameters<typeof RotatingPool>[0]> = {}) {
+function rotatingPool(
+  secretId: string,
+  options: Partial<ConstructorParameters<typeof RotatingPool>[0]> = {},
+) {
   const retries: RetryEvent['reason'][] = [];
   const pool = new RotatingPool({
     cache: new SecretCache({ ttlMs: 60_000 }),
@@ -84,10 +87,16 @@ describe('RotatingPool with alternating users', () => {
     expect(await whoAmI(pool)).toBe(clone);
     expect(pool.user).toBe(clone);
     // The two idle connections of the old user are gone; the busy one is still at work.
-    await until(async () => (await sessionsOf(fixture.username))[fixture.username] === 1, 'idle ones to close');
+    await until(
+      async () => (await sessionsOf(fixture.username))[fixture.username] === 1,
+      'idle ones to close',
+    );
     expect((await running).rows[0]?.u).toBe(fixture.username);
     busy.release();
-    await until(async () => (await sessionsOf(fixture.username))[fixture.username] === 0, 'the busy one to close');
+    await until(
+      async () => (await sessionsOf(fixture.username))[fixture.username] === 0,
+      'the busy one to close',
+    );
     expect(pool.drainingCount).toBe(0);
     expect(retries).toEqual([]);
   });

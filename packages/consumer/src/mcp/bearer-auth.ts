@@ -1,5 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type BearerVerifier, bearerTokenFrom, type VerifyResult } from '../bearer-verifier.js';
+import {
+  type BearerVerifier,
+  bearerTokenFrom,
+  type RejectReason,
+  type VerifyResult,
+} from '../bearer-verifier.js';
 import { bearerChallenge } from './challenge.js';
 import {
   type ProtectedResourceMetadata,
@@ -32,6 +37,8 @@ export type McpAuthOutcome =
   | {
       ok: false;
       status: 401 | 403;
+      /** Why: the verifier's reason (401), or a valid token without the required scopes (403). */
+      reason: RejectReason | 'insufficient_scope';
       /** The WWW-Authenticate value to send. */
       challenge: string;
       /** The JSON body to send: `{ error, error_description }`. */
@@ -83,7 +90,7 @@ export class McpBearerAuth {
               errorDescription: result.description,
             });
       const body = { error: 'invalid_token', error_description: result.description };
-      return { ok: false, status: 401, challenge, body };
+      return { ok: false, status: 401, reason: result.reason, challenge, body };
     }
     const scopes = this.#scopesOf(result.claims);
     const missing = this.#requiredScopes.filter((scope) => !scopes.includes(scope));
@@ -92,6 +99,7 @@ export class McpBearerAuth {
       return {
         ok: false,
         status: 403,
+        reason: 'insufficient_scope',
         challenge: bearerChallenge({
           resourceMetadata: this.metadataUrl,
           error: 'insufficient_scope',

@@ -25,7 +25,13 @@ export function parsePostgresCredential(fields: SecretFields): PostgresCredentia
 
 /** Two credentials are the same login when endpoint, user and password all match. */
 export function postgresIdentity(credential: PostgresCredential): string {
-  return JSON.stringify([credential.host, credential.port, credential.database, credential.user, credential.password]);
+  return JSON.stringify([
+    credential.host,
+    credential.port,
+    credential.database,
+    credential.user,
+    credential.password,
+  ]);
 }
 
 /** SQLSTATE 28P01 invalid_password: the login was refused; nothing ran. */

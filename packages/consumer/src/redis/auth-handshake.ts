@@ -45,7 +45,8 @@ export function authenticate(
       });
     };
     const onError = (error: Error) => finish(() => reject(error));
-    const onClose = () => finish(() => reject(new Error('the Redis server closed the connection during AUTH')));
+    const onClose = () =>
+      finish(() => reject(new Error('the Redis server closed the connection during AUTH')));
     const timer = setTimeout(
       () => finish(() => reject(new Error(`no reply to AUTH within ${timeoutMs} ms`))),
       timeoutMs,

@@ -109,10 +109,16 @@ export function rotatingConnector(
 
     #open(): Socket | TLSSocket {
       const { host, port, tls } = this.#options;
-      return tls ? tlsConnect({ host, port, servername: host, ...tls }) : netConnect({ host, port: port ?? 6379 });
+      return tls
+        ? tlsConnect({ host, port, servername: host, ...tls })
+        : netConnect({ host, port: port ?? 6379 });
     }
 
-    async #authenticate(stream: Socket | TLSSocket, login: RedisCredential, timeoutMs: number): Promise<void> {
+    async #authenticate(
+      stream: Socket | TLSSocket,
+      login: RedisCredential,
+      timeoutMs: number,
+    ): Promise<void> {
       const reply = await authenticate(stream, login.username, login.password, timeoutMs);
       if (reply.ok) return;
       if (!/^WRONGPASS\b/.test(reply.error)) throw new Error(reply.error);

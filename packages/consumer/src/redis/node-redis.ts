@@ -99,7 +99,9 @@ export interface RotatingRedisClientOptions extends NodeRedisRotationOptions {
 }
 
 /** A node-redis client (not yet connected) that follows rotations; `await client.connect()` as usual. */
-export async function createRotatingRedisClient(options: RotatingRedisClientOptions): Promise<RedisClientType> {
+export async function createRotatingRedisClient(
+  options: RotatingRedisClientOptions,
+): Promise<RedisClientType> {
   const rotation = nodeRedisRotation(options);
   const { clientOptions } = options;
   const socket = { ...(await rotation.socket()), ...clientOptions?.socket } as RedisClientOptions['socket'];
