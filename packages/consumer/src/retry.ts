@@ -7,7 +7,7 @@ export interface RetryEvent {
   /**
    * - `unauthorized`: HTTP 401 to a bearer token
    * - `invalid-token`: Zoho CRM 401 INVALID_TOKEN
-   * - `wrongpass`: Redis refused AUTH (WRONGPASS)
+   * - `wrongpass`: Redis refused the login of a (re)connect (WRONGPASS); it was made again with the new one
    * - `noauth`: a Redis command was refused on a connection whose AUTH failed (it did not run)
    * - `invalid-password`: PostgreSQL refused the login (28P01)
    * - `pending-credential`: PostgreSQL refused AWSCURRENT mid-rotation (single user, between

@@ -67,8 +67,13 @@ export function nodeRedisRotation(options: NodeRedisRotationOptions): NodeRedisR
 
     wrap<C extends object>(client: C): C {
       const events = client as unknown as { on(event: 'error', listener: (error: unknown) => void): unknown };
+      // A refused handshake: node-redis reconnects on its own, with what credentials() then reads.
       events.on('error', (error) => {
-        if (isWrongPass(error)) void recover().catch(() => undefined);
+        if (!isWrongPass(error)) return;
+        recover().then(
+          (changed) => changed && options.onRetry?.({ secretId: options.secretId, reason: 'wrongpass' }),
+          () => undefined,
+        );
       });
       const proxy: C = new Proxy(client, {
         get(target, property) {
