@@ -101,8 +101,10 @@ export async function startMcpServer(options: McpServerOptions): Promise<LocalMc
     return transport;
   }
 
-  let auth: McpBearerAuth | undefined;
+  // Made once the port is known (the resource URL names it); requests only come after that.
+  const state: { auth?: McpBearerAuth } = {};
   const http = await listen(async (req, res) => {
+    const { auth } = state;
     if (handle.forceStatus !== undefined) {
       sendJson(res, handle.forceStatus, { error: 'forced by the test' });
       return;
@@ -143,7 +145,7 @@ export async function startMcpServer(options: McpServerOptions): Promise<LocalMc
     }
   });
   handle.url = `${http.origin}${path}`;
-  auth = new McpBearerAuth({
+  state.auth = new McpBearerAuth({
     verifier: options.verifier,
     resource: handle.url,
     authorizationServers: options.authorizationServers ?? [http.origin],

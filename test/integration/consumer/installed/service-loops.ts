@@ -39,7 +39,8 @@ export async function startLoop(options: {
   let output = '';
   const lines: string[] = [];
   const waiters: ((line: string) => void)[] = [];
-  createInterface({ input: child.stdout! }).on('line', (line) => {
+  if (!child.stdout) throw new Error(`${options.label}: no stdout`);
+  createInterface({ input: child.stdout }).on('line', (line) => {
     output += `${line}\n`;
     const waiter = waiters.shift();
     if (waiter) waiter(line);
