@@ -156,7 +156,7 @@ const LOOPS_BY_TARGET: Record<string, { kind: string; url?: (value: Record<strin
   };
 const ROTATIONS = 20;
 /** After each rotation the services keep the previous credential this long, then are told. */
-const STALE_MS = 150;
+const STALE_MS = 100;
 /**
  * Requests each service makes after the revoke, on the credential it cached before (a refusal
  * makes it re-read the secret). More than 10: the Redis loops drop their connection every 10.
@@ -186,8 +186,12 @@ describe('service loops through 20 rotations and an emergency revoke, per kind',
     });
   }, 120_000);
 
+  /** Example servers, stopped here too should a test fail before its own cleanup. */
+  const servers: { stop(): Promise<void> }[] = [];
+
   afterAll(async () => {
-    await Promise.all(loops.map((loop) => loop.stop().catch(() => undefined)));
+    for (const loop of loops) loop.kill();
+    await Promise.all(servers.map((server) => server.stop()));
     await emergency?.stop();
     await functions?.stop();
     await Promise.all(targets.map((t) => t.stop()));
@@ -230,7 +234,8 @@ describe('service loops through 20 rotations and an emergency revoke, per kind',
     const started = performance.now();
     // CONSUMER_LOOP_TARGETS=Redis (a label prefix) runs one kind, when debugging.
     const only = process.env.CONSUMER_LOOP_TARGETS;
-    const perTarget = await Promise.all(
+    // Every kind runs to its end before anything is judged (no rotation left running behind).
+    const settled = await Promise.allSettled(
       targets
         .filter((target) => !only || target.label.startsWith(only))
         .map(async (target) => {
@@ -246,7 +251,7 @@ describe('service loops through 20 rotations and an emergency revoke, per kind',
                 config: {
                   kind: spec.kind,
                   secretId: target.secretId,
-                  pauseMs: 50,
+                  pauseMs: 100,
                   mcpSdkDir: join(packed.project, 'node_modules/@modelcontextprotocol/sdk'),
                   ...(spec.url ? { url: spec.url(value) } : {}),
                 },
@@ -264,6 +269,11 @@ describe('service loops through 20 rotations and an emergency revoke, per kind',
           return { target, outcome, figures, serving };
         }),
     );
+    const broken = settled.flatMap((result) =>
+      result.status === 'rejected' ? [result.reason as Error] : [],
+    );
+    if (broken.length > 0) throw broken[0];
+    const perTarget = settled.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
     const seconds = ((performance.now() - started) / 1000).toFixed(1);
 
     const rows = perTarget.flatMap(({ target, figures, outcome }) =>
@@ -383,6 +393,7 @@ describe('service loops through 20 rotations and an emergency revoke, per kind',
           cwd: packed.project,
           env: { ...process.env, ...env, PORT: String(mcpPort) },
         });
+        servers.push(receiver, mcpServer);
         try {
           await expect
             .poll(() => receiver.output().includes('listening') && mcpServer.output().includes('listening'), {

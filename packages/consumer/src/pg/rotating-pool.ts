@@ -45,6 +45,9 @@ export interface PoolSwitch {
   reason: 'first' | 'rotation' | 'refused' | 'pending';
 }
 
+/** Clients that already carry the listener #guarded adds (pg reuses them across checkouts). */
+const guardedClients = new WeakSet<PoolClient>();
+
 interface Generation {
   pool: pg.Pool;
   credential: PostgresCredential;
@@ -161,7 +164,7 @@ export class RotatingPool extends EventEmitter {
   async #checkout(): Promise<{ client: PoolClient; generation: Generation }> {
     const generation = await this.#current();
     try {
-      return { client: await generation.pool.connect(), generation };
+      return await this.#checkoutFrom(generation);
     } catch (error) {
       if (!isLoginRefused(error)) throw error;
       const next = await this.#afterRefusal(generation, 'invalid-password');
@@ -175,7 +178,22 @@ export class RotatingPool extends EventEmitter {
   }
 
   async #checkoutFrom(generation: Generation): Promise<{ client: PoolClient; generation: Generation }> {
-    return { client: await generation.pool.connect(), generation };
+    return { client: this.#guarded(await generation.pool.connect(), generation), generation };
+  }
+
+  /**
+   * pg.Pool listens for errors on idle clients only: a checked-out client whose session the server
+   * ends (an emergency revoke terminates them) would emit an unheard 'error' and crash the process.
+   * This listener keeps it quiet (the next query on it fails, and says why) and takes the hint.
+   */
+  #guarded(client: PoolClient, generation: Generation): PoolClient {
+    if (!guardedClients.has(client)) {
+      guardedClients.add(client);
+      client.on('error', (error: Error) => {
+        if (generation === this.#active && isSessionEnded(error)) this.#credential.invalidate();
+      });
+    }
+    return client;
   }
 
   /** The pool for the current login, switching first if AWSCURRENT changed. */

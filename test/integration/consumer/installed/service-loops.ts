@@ -23,6 +23,8 @@ export interface RunningLoop {
   /** Everything it printed, for the no-leak check. */
   output(): string;
   stop(): Promise<LoopFigures>;
+  /** End it whatever state it is in (cleanup after a failure). */
+  kill(): void;
 }
 
 /** Start `script` with one Node binary in `cwd`; resolves once its first request succeeded. */
@@ -63,8 +65,17 @@ export async function startLoop(options: {
       });
     });
 
-  const first = await nextLine('first successful request', 20_000);
-  if (first !== 'ready') throw new Error(`${options.label} said ${first}:\n${output}`);
+  let first: string;
+  try {
+    first = await nextLine('first successful request', 20_000);
+  } catch (error) {
+    child.kill('SIGKILL');
+    throw error;
+  }
+  if (first !== 'ready') {
+    child.kill('SIGKILL');
+    throw new Error(`${options.label} said ${first}:\n${output}`);
+  }
   return {
     label: options.label,
     send: (command) => child.stdin?.write(`${command}\n`),
@@ -74,6 +85,9 @@ export async function startLoop(options: {
       if (line !== 'marked') throw new Error(`${options.label} said ${line}:\n${output}`);
     },
     output: () => output,
+    kill: () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    },
     async stop() {
       child.stdin?.write('stop\n');
       const figures = JSON.parse(await nextLine('figures', 20_000)) as LoopFigures;
