@@ -366,6 +366,7 @@ describe('service loops through 20 rotations and an emergency revoke, per kind',
     const expected: Record<string, (out: Record<string, unknown>) => void> = {
       'secret-cache': (out) => expect(out).toEqual({ token: true, previous: expect.any(Boolean) }),
       postgres: (out) => expect(String(out.user)).toMatch(/^app_[0-9a-f]{8}(_clone)?$/),
+      'quick-start': (out) => expect(String(out.user)).toMatch(/^app_[0-9a-f]{8}(_clone)?$/),
       ioredis: (out) => expect(out).toEqual({ greeting: 'hello' }),
       'node-redis': (out) => expect(out).toEqual({ greeting: 'hello' }),
       'webhook-sender': (out) => expect(out).toEqual({ status: 200 }),
