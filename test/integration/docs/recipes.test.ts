@@ -172,9 +172,24 @@ function checkAws(command: Command): string[] {
   return problems;
 }
 
+/** The packages this repository publishes (packages/<name>/package.json). */
+const ownPackages = existsSync('packages')
+  ? readdirSync('packages')
+      .filter((dir) => existsSync(`packages/${dir}/package.json`))
+      .map(
+        (dir) => (JSON.parse(readFileSync(`packages/${dir}/package.json`, 'utf8')) as { name: string }).name,
+      )
+  : [];
+
 function checkNpm(command: Command): string[] {
-  const [, verb = '', script = ''] = command.words;
-  if (['ci', 'test', 'install'].includes(verb)) return [];
+  const [, verb = '', script = '', ...rest] = command.words;
+  if (verb === 'install') {
+    // A package of this repository, by the name it is published under.
+    return [script, ...rest]
+      .filter((name) => name.startsWith('@secret-rotation-suite/') && !ownPackages.includes(name))
+      .map((name) => `${command.where}: no package ${name} in packages/`);
+  }
+  if (['ci', 'test'].includes(verb)) return [];
   if (verb !== 'run') return [`${command.where}: no check for \`npm ${verb}\``];
   return script in scripts ? [] : [`${command.where}: package.json has no script ${script}`];
 }
