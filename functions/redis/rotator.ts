@@ -54,6 +54,7 @@ function narrowed<S extends AnyRedisSecret>(
     annotate: (fields) => ctx.annotate(fields),
     versionHasLabel: (label) => ctx.versionHasLabel(label),
     labelVersion: (label) => ctx.labelVersion(label),
+    unlabelVersion: (label) => ctx.unlabelVersion(label),
   };
 }
 

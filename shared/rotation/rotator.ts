@@ -44,6 +44,8 @@ export interface RotationContext<S> {
   versionHasLabel(label: RotatorLabel): boolean;
   /** Put one of the suite's own labels on the version being rotated in (moved off any other). */
   labelVersion(label: RotatorLabel): Promise<void>;
+  /** Take it off again, once the fact is of no further use (a finished rotation leaves no trace). */
+  unlabelVersion(label: RotatorLabel): Promise<void>;
 }
 
 /** The labels a rotator may set: never AWSCURRENT, AWSPENDING or AWSPREVIOUS, which the core moves. */

@@ -4,7 +4,7 @@ import { rememberSecretFields } from '../observability/redaction';
 import type { SecretDescription } from '../secrets/describe';
 import { hasStage, versionWithStage } from '../secrets/describe';
 import { Stage } from '../secrets/stages';
-import { moveStage, readCurrentOf, readVersion, type VersionRead } from '../secrets/versions';
+import { moveStage, readCurrentOf, readVersion, removeStage, type VersionRead } from '../secrets/versions';
 import type { AuditScope } from './audit';
 import { RotationError, SecretFormatError, SecretVersionMissingError } from '../errors';
 import type { RotationStep } from './event';
@@ -18,8 +18,8 @@ export class StepContext<S> implements RotationContext<S> {
   readonly logger = logger;
   readonly #loaded = new Map<string, Promise<S | undefined>>();
   readonly #onRead: (read: VersionRead) => void;
-  /** Labels this step put on its version (the description is the step's first look only). */
-  readonly #labelled = new Set<RotatorLabel>();
+  /** Labels this step put on or took off its version (the description is the step's first look). */
+  readonly #labelled = new Map<RotatorLabel, boolean>();
 
   constructor(
     readonly rotator: Rotator<S>,
@@ -95,13 +95,19 @@ export class StepContext<S> implements RotationContext<S> {
   }
 
   versionHasLabel(label: RotatorLabel): boolean {
-    return this.#labelled.has(label) || hasStage(this.description, this.versionId, label);
+    return this.#labelled.get(label) ?? hasStage(this.description, this.versionId, label);
   }
 
   async labelVersion(label: RotatorLabel): Promise<void> {
     if (this.versionHasLabel(label)) return;
     await moveStage(this.secretArn, label, this.versionId, versionWithStage(this.description, label));
-    this.#labelled.add(label);
+    this.#labelled.set(label, true);
+  }
+
+  async unlabelVersion(label: RotatorLabel): Promise<void> {
+    if (!this.versionHasLabel(label)) return;
+    await removeStage(this.secretArn, label, this.versionId);
+    this.#labelled.set(label, false);
   }
 
   private load(versionId: string, stage: Stage): Promise<S | undefined> {

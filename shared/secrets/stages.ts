@@ -12,7 +12,8 @@ export const Stage = {
   /**
    * Ours: setSecret has asked the target to accept this version's credential, where the target
    * cannot show whether it already did (ElastiCache and MemoryDB list a user's password count, never
-   * its passwords). A rerun of setSecret that finds the label on its version does not ask again.
+   * its passwords). A rerun of setSecret that finds the label on its version does not ask again;
+   * finishSecret takes it off before promoting the version.
    */
   SetRequested: 'ROTATION_SET_REQUESTED',
 } as const;

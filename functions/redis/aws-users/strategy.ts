@@ -130,8 +130,9 @@ export const awsUserStrategy: Strategy<AwsUserSecret> = {
    * Idempotent through a fact kept in Secrets Manager: DescribeUsers shows how many passwords a
    * user has, never which, so a rerun cannot see whether its change was already requested. Once
    * ModifyUser/UpdateUser succeeded, the pending version gets the ROTATION_SET_REQUESTED label; a
-   * rerun that finds it asks nothing again. A crash between the call and the label costs one
-   * repeated request, which sets the same two passwords.
+   * rerun that finds it asks nothing again (finishSecret takes it off). A crash between the call and
+   * the label costs one repeated request once the user is active again, which sets the same two
+   * passwords. Testing AUTH instead would need an endpoint, and cannot tell while `modifying`.
    */
   async set(pending, ctx) {
     const prepared = await prepare(pending, ctx);
@@ -191,9 +192,14 @@ export const awsUserStrategy: Strategy<AwsUserSecret> = {
     ctx.annotate({ proof: `AUTH and PING at ${address}` });
   },
 
-  /** Nothing on the target: both passwords stay valid until the next rotation drops the older. */
+  /**
+   * Nothing on the target: both passwords stay valid until the next rotation drops the older. The
+   * ROTATION_SET_REQUESTED label has served (testSecret proved the change) and leaves the version
+   * before it is promoted, so a finished rotation leaves only the service's labels.
+   */
   async finish(pending, ctx) {
     const target = userTargetOf(pending);
+    await ctx.unlabelVersion(Stage.SetRequested);
     ctx.annotate({ strategy: strategyName(target), user: target.username, target: 'unchanged' });
   },
 

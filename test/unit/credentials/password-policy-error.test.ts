@@ -25,6 +25,7 @@ function contextFor<S>(current: S): RotationContext<S> {
     annotate: () => undefined,
     versionHasLabel: () => false,
     labelVersion: async () => undefined,
+    unlabelVersion: async () => undefined,
   };
 }
 

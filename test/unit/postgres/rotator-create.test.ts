@@ -30,6 +30,7 @@ function fakeContext(notes: Record<string, unknown>): RotationContext<PostgresSe
     annotate: (fields) => Object.assign(notes, fields),
     versionHasLabel: () => false,
     labelVersion: async () => undefined,
+    unlabelVersion: async () => undefined,
   };
 }
 

@@ -396,9 +396,20 @@ describe('testSecret', () => {
 });
 
 describe('finishSecret and revokePrevious', () => {
-  it('finishSecret changes nothing on the user', async () => {
+  it('finishSecret changes nothing on the user and takes its label off the version before promoting it', async () => {
+    state.versions[TOKEN] = ['AWSPENDING', 'ROTATION_SET_REQUESTED'];
+    state.values[TOKEN] = JSON.stringify({ user_arn: EC_ARN, username: 'app', password: PENDING_PASSWORD });
     await runRotationStep(redisRotator, event('finishSecret'), lambdaContext());
     expect(elasticache.calls()).toHaveLength(0);
+    expect(sm.commandCalls(UpdateSecretVersionStageCommand).map((call) => call.args[0].input)).toEqual([
+      { SecretId: SECRET_ARN, VersionStage: 'ROTATION_SET_REQUESTED', RemoveFromVersionId: TOKEN },
+      {
+        SecretId: SECRET_ARN,
+        VersionStage: 'AWSCURRENT',
+        MoveToVersionId: TOKEN,
+        RemoveFromVersionId: CURRENT_ID,
+      },
+    ]);
   });
 
   it('revokePrevious sets only the current password and waits for it to land', async () => {
