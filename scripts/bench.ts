@@ -100,6 +100,7 @@ async function main(): Promise<number> {
           'wall p95',
           'SM calls',
           'first',
+          'service calls',
           'failures',
           'peak RSS',
         ],
@@ -111,6 +112,7 @@ async function main(): Promise<number> {
           `${r.wallP95Ms} ms`,
           r.secretsManagerCalls,
           r.firstRotationCalls,
+          Object.keys(r.serviceCallsByOperation).length ? r.serviceCalls : '-',
           r.failures,
           `${r.peakRssMb} MB`,
         ]),
@@ -118,6 +120,12 @@ async function main(): Promise<number> {
     );
     say('(steps: the four invocations; wall: plus RotateSecret and the label clean-up the service does)');
     say('(SM calls: Secrets Manager calls the function made per warm rotation; first: the cold first one)');
+    say("(service calls: calls to the target's own AWS API per warm rotation, ElastiCache here)");
+    const comparison = compareRedisPaths(results.rotations);
+    if (comparison) {
+      say();
+      say(comparison);
+    }
 
     say();
     say(`Scale: PostgreSQL secrets (one role each) rotated by ${concurrency} warm function processes`);
@@ -175,6 +183,26 @@ async function main(): Promise<number> {
   };
   for (const file of writeReport(forReport, values.report)) say(`wrote ${file}`);
   return 0;
+}
+
+/**
+ * The ElastiCache user path beside the self-managed one, measured in the same run: rotation time
+ * (the four steps) and API calls per rotation. The local ElastiCache keeps a user `modifying` for
+ * 200 ms after a change (seconds to a minute in AWS), which testSecret waits out.
+ */
+function compareRedisPaths(figures: readonly RotationFigures[]): string | undefined {
+  const selfManaged = figures.find((f) => f.type === 'Redis (ACL dual passwords)');
+  const elasticache = figures.find((f) => f.type === 'Redis on ElastiCache (RBAC user)');
+  if (!selfManaged || !elasticache) return undefined;
+  const calls = (f: RotationFigures) =>
+    Object.entries({ ...f.callsByOperation, ...f.serviceCallsByOperation })
+      .map(([operation, n]) => `${operation} ${n}`)
+      .join(', ');
+  return [
+    'Redis: ElastiCache user vs self-managed ACL user (same run, warm function, median)',
+    `  rotation (four steps): ${elasticache.stepsMedianMs} ms vs ${selfManaged.stepsMedianMs} ms, ratio ${round(elasticache.stepsMedianMs / selfManaged.stepsMedianMs)} (includes the emulated 200 ms modifying window)`,
+    `  API calls per rotation: ${elasticache.secretsManagerCalls + elasticache.serviceCalls} (${calls(elasticache)}) vs ${selfManaged.secretsManagerCalls} (${calls(selfManaged)})`,
+  ].join('\n');
 }
 
 process.exitCode = await main();

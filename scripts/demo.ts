@@ -1,7 +1,7 @@
 /**
  * `npm run demo`: the suite's main job on a laptop. Starts moto (Secrets Manager, SNS, Lambda,
- * CloudWatch Logs), a PostgreSQL cluster and a Redis server with real password checks, a local
- * Zoho, a webhook receiver and an MCP server; creates one secret of each kind under the naming
+ * CloudWatch Logs), a PostgreSQL cluster and Redis servers with real password checks (one behind the
+ * local ElastiCache/MemoryDB user API), a local Zoho, a webhook receiver and an MCP server; creates one secret of each kind under the naming
  * convention; rotates each through its built bundle (rebuilt first if a source changed) the way
  * Secrets Manager would, printing every step; proves what each rotation promises; runs one
  * emergency rotation with revokePrevious; prints a summary, then the estate as `npm run status`
@@ -83,13 +83,16 @@ async function main(): Promise<number> {
           masterSecretName: name('cognee', 'postgres_master'),
         },
         redis: { secretName: name('redis', 'password'), adminSecretName: name('redis', 'acl_admin') },
+        'redis-elasticache': { secretName: name('redis', 'elasticache_user_password') },
         zoho: { secretName: name('zoho', 'refresh_token') },
         webhook: { secretName: name('webhook', 'bearer_token') },
         mcp: { secretName: name('mcp', 'auth_token') },
       },
     });
     for (const target of targets) cleanup.push(() => target.stop());
-    say(`local Redis, Zoho, webhook receiver and MCP server started; ${targets.length} secrets created`);
+    say(
+      `local Redis, ElastiCache user API, Zoho, webhook receiver and MCP server started; ${targets.length} secrets created`,
+    );
 
     // One warm "container" per function, reachable through a local Lambda Invoke API (for revoke).
     const functions: RotationFunctions = await startRotationFunctions(targets);

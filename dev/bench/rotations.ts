@@ -18,6 +18,9 @@ export interface RotationFigures {
   secretsManagerCalls: number;
   firstRotationCalls: number;
   callsByOperation: Record<string, number>;
+  /** Calls to the target's own AWS API (ElastiCache) per warm rotation (median), where it has one. */
+  serviceCalls: number;
+  serviceCallsByOperation: Record<string, number>;
   /** Peak resident memory of the warm function process after all rotations. */
   peakRssMb: number;
 }
@@ -39,10 +42,13 @@ export async function benchRotations(
   const walls: number[] = [];
   const calls: number[] = [];
   let callsByOperation: Record<string, number> = {};
+  const serviceCalls: number[] = [];
+  let serviceCallsByOperation: Record<string, number> = {};
   let failures = 0;
   try {
     for (let i = 0; i < count; i++) {
       proxy.reset();
+      target.serviceCalls?.reset();
       let stepMs = 0;
       const started = performance.now();
       try {
@@ -58,6 +64,8 @@ export async function benchRotations(
         steps.push(stepMs);
         calls.push(proxy.total());
         callsByOperation = proxy.counts();
+        serviceCallsByOperation = target.serviceCalls?.counts() ?? {};
+        serviceCalls.push(Object.values(serviceCallsByOperation).reduce((sum, n) => sum + n, 0));
       } catch {
         failures++;
       }
@@ -75,6 +83,8 @@ export async function benchRotations(
       secretsManagerCalls: median(calls.slice(1)),
       firstRotationCalls: calls[0] ?? 0,
       callsByOperation,
+      serviceCalls: median(serviceCalls.slice(1)),
+      serviceCallsByOperation,
       peakRssMb: round(memory.maxRssKb / 1024),
     };
   } finally {

@@ -2,6 +2,7 @@ import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
 import { startMcpStack, startWebhookStack } from './bearer-stacks';
 import { createPostgresFixture, postgresFunctionEnv, type Strategy } from './postgres/fixture';
 import { canLogin, type PostgresCluster } from './postgres/cluster';
+import { startCacheUserRotationFixture } from './cache-user-api/fixture';
 import { startRedisRotationFixture } from './redis/fixture';
 import type { SecretsAdmin } from '../aws/secrets-admin';
 import { startZohoServer, type ZohoServerOptions } from './zoho/server';
@@ -24,6 +25,8 @@ export interface RotationTarget {
   previousAfterRotation: 'works' | 'refused';
   /** Let consumers see a rotation now instead of after their cache TTL (the strategy's invalidation). */
   settle(): Promise<void>;
+  /** The calls the function made to the target's own AWS API (ElastiCache), where it has one. */
+  serviceCalls?: { counts(): Record<string, number>; reset(): void };
   stop(): Promise<void>;
 }
 
@@ -69,6 +72,42 @@ async function redisTarget(
       fixture.server.accepts({ username: text(value.username), password: text(value.password) }),
     previousAfterRotation: 'works',
     settle: noop,
+    stop: () => fixture.stop(),
+  };
+}
+
+/**
+ * An ElastiCache RBAC user, its passwords changed through the local ElastiCache API, which applies
+ * them to a real redis-server; the user stays `modifying` for 200 ms after each change.
+ */
+async function elasticacheUserTarget(
+  admin: SecretsAdmin,
+  names: { secretName?: string } = {},
+): Promise<RotationTarget> {
+  const fixture = await startCacheUserRotationFixture({
+    secrets: admin,
+    service: 'elasticache',
+    modifyingMs: 200,
+    ...(names.secretName ? { secretName: names.secretName } : {}),
+  });
+  const { directory } = fixture.api;
+  return {
+    label: 'Redis on ElastiCache (RBAC user)',
+    functionName: 'redis',
+    secretId: fixture.secretId,
+    env: { ...fixture.env, REDIS_USER_POLL_MS: '100' },
+    accepts: (value) =>
+      fixture.server.accepts({ username: text(value.username), password: text(value.password) }),
+    previousAfterRotation: 'works',
+    settle: noop,
+    serviceCalls: {
+      counts: () =>
+        directory.calls().reduce<Record<string, number>>((counts, call) => {
+          counts[call.action] = (counts[call.action] ?? 0) + 1;
+          return counts;
+        }, {}),
+      reset: () => directory.resetCalls(),
+    },
     stop: () => fixture.stop(),
   };
 }
@@ -186,6 +225,7 @@ const TARGET_KINDS = [
   'postgres-single-user',
   'postgres-alternating-users',
   'redis',
+  'redis-elasticache',
   'zoho',
   'webhook',
   'mcp',
@@ -220,6 +260,7 @@ export async function startLocalTargets(
     'postgres-alternating-users': () =>
       postgresTarget(cluster, admin, 'alternating-users', names['postgres-alternating-users']),
     redis: () => redisTarget(admin, names.redis),
+    'redis-elasticache': () => elasticacheUserTarget(admin, names['redis-elasticache']),
     zoho: () => zohoTarget(admin, names.zoho, options.zoho),
     webhook: () => webhookTarget(admin, names.webhook),
     mcp: () => mcpTarget(admin, names.mcp),

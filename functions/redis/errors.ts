@@ -1,7 +1,9 @@
 import {
   CredentialRejectedError,
   PermissionDeniedError,
+  RateLimitedError,
   RotationError,
+  type RotationErrorOptions,
   TargetError,
   TargetUnreachableError,
   TlsVerificationError,
@@ -146,4 +148,96 @@ export function redisFailure(error: unknown, context: FailureContext): RotationE
 
 function firstLine(text: string): string {
   return (text.split('\n')[0] ?? '').slice(0, 300);
+}
+
+/**
+ * An ElastiCache/MemoryDB user is not `active` (it is `modifying` after a change, or `deleting`):
+ * the service refuses changes until it is, and a new password works only once it is. Retryable:
+ * Secrets Manager's retry later usually finds it active.
+ */
+export class UserNotActiveError extends TargetError {
+  override readonly name: string = 'UserNotActiveError';
+
+  constructor(message: string, options: RotationErrorOptions = {}) {
+    super(message, { retryable: true, ...options });
+  }
+}
+
+/**
+ * An ElastiCache/MemoryDB user this function must not rotate: in another account or region, the
+ * default user, one whose name is not the secret's `username`, one that does not authenticate by
+ * password. Refused before any call that could change it; retrying cannot help.
+ */
+export class UserNotRotatableError extends RotationError {
+  override readonly name: string = 'UserNotRotatableError';
+}
+
+/** The fault names of the two user APIs (SDK error names) this function understands. */
+const USER_API_FAULTS = {
+  notActive: new Set(['InvalidUserStateFault']),
+  notFound: new Set(['UserNotFoundFault']),
+  badRequest: new Set(['InvalidParameterValueException', 'InvalidParameterCombinationException']),
+  denied: new Set(['AccessDenied', 'AccessDeniedException', 'UnauthorizedOperation', 'InvalidClientTokenId']),
+  throttled: new Set([
+    'Throttling',
+    'ThrottlingException',
+    'RequestLimitExceeded',
+    'TooManyRequestsException',
+    'APICallRateForCustomerExceededFault',
+  ]),
+};
+
+/** What was going on when an ElastiCache/MemoryDB API call failed. */
+export interface UserApiContext {
+  /** "ElastiCache user app-1 (arn:...)" */
+  user: string;
+  /** "ModifyUser", "DescribeUsers" */
+  operation: string;
+  /** The IAM action the call needs, for a denied call's action. */
+  iamAction: string;
+}
+
+/**
+ * Translate an ElastiCache/MemoryDB SDK error into the suite's typed errors. Only the fault's name,
+ * HTTP status and the service's message are kept: the SDK error object carries the request's
+ * metadata, and the request of ModifyUser holds passwords.
+ */
+export function userApiFailure(error: unknown, context: UserApiContext): RotationError {
+  if (error instanceof RotationError) return error;
+  const name = (error as { name?: unknown } | null)?.name;
+  const fault = typeof name === 'string' ? name : 'Error';
+  const status = (error as { $metadata?: { httpStatusCode?: number } } | null)?.$metadata?.httpStatusCode;
+  const said = firstLine(messageOf(error));
+  const where = `${context.operation} on ${context.user}`;
+  if (USER_API_FAULTS.notActive.has(fault)) {
+    return new UserNotActiveError(`${where} was refused: the user is not active (${fault}: ${said})`);
+  }
+  if (USER_API_FAULTS.notFound.has(fault)) {
+    return new TargetError(`${context.user} does not exist (${fault})`, {
+      action: 'Fix `user_arn` in the secret, or create the user, then start a new rotation.',
+    });
+  }
+  if (USER_API_FAULTS.badRequest.has(fault)) {
+    return new TargetError(`${where} was refused as invalid (${fault}: ${said})`, {
+      action:
+        'Check the password policy (ElastiCache and MemoryDB take 16 to 128 printable characters, none of @ " /) and the user.',
+    });
+  }
+  if (USER_API_FAULTS.denied.has(fault) || status === 403) {
+    return new PermissionDeniedError(`the function may not call ${where} (${fault})`, {
+      action: `Allow ${context.iamAction} on the user's ARN in the function's role (template.yaml: RedisAwsUserArns).`,
+    });
+  }
+  if (USER_API_FAULTS.throttled.has(fault)) {
+    return new RateLimitedError(`${where} was throttled (${fault})`);
+  }
+  const code = codeOf(error);
+  if ((code && code in NETWORK_CODES) || fault === 'TimeoutError' || code === 'ETIMEDOUT') {
+    return new TargetUnreachableError(`${where} could not reach the service (${code ?? fault})`, {
+      action: 'Check the function can reach the ElastiCache/MemoryDB API (a VPC endpoint or NAT).',
+    });
+  }
+  return new TargetError(`${where} failed (${fault}${status ? `, HTTP ${status}` : ''}: ${said})`, {
+    retryable: status === undefined || status >= 500,
+  });
 }

@@ -1,154 +1,95 @@
-import { generatePassword, passwordPolicyFromEnv } from '../../shared/credentials/password';
-import { PermissionDeniedError, RotationError, TargetError } from '../../shared/errors';
+import { RotationError } from '../../shared/errors';
 import type { RotationContext, Rotator } from '../../shared/rotation/rotator';
-import { addPasswordHash, passwordHash, passwordHashesOf, removePasswordHashes } from './acl';
-import { type Actor, actorFor, asActor } from './actor';
-import { type RedisSession, type TransportOptions, withSession } from './connection';
-import { nodeLabel } from './errors';
-import { persistAcl, type Persistence } from './persist';
-import { nodesOf, parseRedisSecret, type RedisNode, type RedisSecret } from './secret';
-import { redisSettings } from './settings';
+import { aclUserStrategy } from './acl-users';
+import { awsUserStrategy } from './aws-users/strategy';
+import {
+  type AnyRedisSecret,
+  type AwsUserSecret,
+  isAwsUserSecret,
+  parseAnyRedisSecret,
+  type RedisSecret,
+} from './secret';
 
-type Ctx = RotationContext<RedisSecret>;
-
-function transportFor(secret: RedisSecret): TransportOptions {
-  return { tls: secret.tls !== false, settings: redisSettings() };
-}
-
-/**
- * Apply the same ACL change on every node, one after the other (primary first), then persist it
- * on each. Sequential on purpose: the first failing node stops the step with its name, and the
- * retry redoes the nodes already done as no-ops.
- */
-async function onEveryNode(
-  secret: RedisSecret,
-  actor: Actor,
-  ctx: Ctx,
-  change: (session: RedisSession) => Promise<void>,
-): Promise<void> {
-  const transport = transportFor(secret);
-  const nodes = nodesOf(secret);
-  const persistence: Record<Persistence, string[]> = { 'acl-file': [], 'memory-only': [] };
-  for (const node of nodes) {
-    await asActor(node, actor, transport, async (session) => {
-      await change(session);
-      persistence[await persistAcl(session)].push(node.address);
-    });
-  }
-  ctx.annotate({
-    user: secret.username,
-    actor: secret.adminarn ? 'admin' : 'self',
-    nodes: nodes.map((node) => node.address).join(','),
-    ...(persistence['acl-file'].length ? { aclSaved: persistence['acl-file'].join(',') } : {}),
-    ...(persistence['memory-only'].length ? { aclInMemoryOnly: persistence['memory-only'].join(',') } : {}),
-  });
-  if (persistence['memory-only'].length) {
-    ctx.logger.warn(
-      `Redis node(s) ${persistence['memory-only'].join(', ')} load no ACL file: the password change for user ${secret.username} lives in memory until they restart`,
-      {
-        action:
-          'Run the servers with an aclfile (then ACL SAVE persists every rotation), or persist users in the config file yourself.',
-      },
-    );
-  }
-}
-
-/**
- * Redis 6+ ACL users hold several passwords, which is what makes the rotation seamless: the
- * pending password is added next to the current one (setSecret), proven on every node (testSecret),
- * and only then is everything older than the current one retired (finishSecret), so a client still
- * holding AWSCURRENT keeps working through the rotation and the one after it.
- */
-export const redisRotator: Rotator<RedisSecret> = {
-  kind: 'redis',
-  parse: parseRedisSecret,
-
-  async create(current) {
-    return { ...current, password: generatePassword(passwordPolicyFromEnv()) };
-  },
-
-  async set(pending, ctx) {
-    const actor = await actorFor(pending, ctx, async () => ({ current: await ctx.current(), pending }));
-    const hash = passwordHash(pending.password);
-    let added = 0;
-    await onEveryNode(pending, actor, ctx, async (session) => {
-      if ((await passwordHashesOf(session, pending.username)).includes(hash)) return;
-      await addPasswordHash(session, pending.username, hash);
-      added++;
-    });
-    ctx.annotate({ nodesChanged: added });
-  },
-
-  async test(pending, ctx) {
-    const transport = transportFor(pending);
-    const context = {
-      who: `user ${pending.username} with the pending password`,
-      rejectedAction: 'setSecret did not give this node the pending password: run the rotation again.',
-      deniedAction: `Grant user ${pending.username} +ping, or check its ACL.`,
-    };
-    for (const node of nodesOf(pending)) {
-      await withSession(node, pending, transport, context, (session) => provePing(session, ctx));
-    }
-  },
-
-  async finish(pending, ctx) {
-    const current = await ctx.current();
-    const pendingHash = passwordHash(pending.password);
-    // The current password is about to become AWSPREVIOUS, which clients may still hold.
-    const keep = new Set([pendingHash]);
-    if (current.username === pending.username) keep.add(passwordHash(current.password));
-    const actor = await actorFor(pending, ctx, async () => ({ pending, current }));
-    let retired = 0;
-    await onEveryNode(pending, actor, ctx, async (session) => {
-      const hashes = await passwordHashesOf(session, pending.username);
-      // Promoting a password a node does not accept would lock every client out of that node.
-      if (!hashes.includes(pendingHash)) throw pendingMissing(session.node, pending.username);
-      const retire = hashes.filter((hash) => !keep.has(hash));
-      await removePasswordHashes(session, pending.username, retire);
-      retired += retire.length;
-    });
-    ctx.annotate({ passwordsRetired: retired });
-  },
-
-  async revoke(previous, ctx) {
-    const current = await ctx.current();
-    const previousHash = passwordHash(previous.password);
-    if (previous.username === current.username && previousHash === passwordHash(current.password)) {
-      throw new RotationError(
-        `AWSPREVIOUS and AWSCURRENT of ${ctx.secretName} hold the same password: revoking it would lock out the current credential`,
-        { action: 'Rotate the secret first, then revoke the previous password.' },
-      );
-    }
-    const actor = await actorFor(current, ctx, async () => ({ current }));
-    let removed = 0;
-    await onEveryNode(current, actor, ctx, async (session) => {
-      if (!(await passwordHashesOf(session, previous.username)).includes(previousHash)) return;
-      await removePasswordHashes(session, previous.username, [previousHash]);
-      removed++;
-    });
-    ctx.annotate({ nodesChanged: removed });
-  },
+const FORMATS = {
+  aws: 'an ElastiCache/MemoryDB user secret (user_arn)',
+  acl: 'a self-managed Redis ACL user secret (host, no user_arn)',
 };
 
-/** PING on the fresh connection; NOPERM still proves the password: the server answers it only after AUTH. */
-async function provePing(session: RedisSession, ctx: Ctx): Promise<void> {
-  try {
-    const reply = await session.call('running PING', 'PING');
-    if (reply !== 'PONG') {
-      throw new TargetError(`${nodeLabel(session.node)} answered PING with something other than PONG`);
+/**
+ * The step's context seen through one strategy's format: every version it reads must be of that
+ * format too, or the step stops (a secret edited from one format to the other mid-rotation must
+ * not send one strategy's credential through the other).
+ */
+function narrowed<S extends AnyRedisSecret>(
+  ctx: RotationContext<AnyRedisSecret>,
+  aws: boolean,
+): RotationContext<S> {
+  const same = (value: AnyRedisSecret, stage: string): S => {
+    if (isAwsUserSecret(value) !== aws) {
+      throw new RotationError(
+        `${stage} of ${ctx.secretName} is ${isAwsUserSecret(value) ? FORMATS.aws : FORMATS.acl}, but the version rotated in is ${aws ? FORMATS.aws : FORMATS.acl}: refusing to mix the two`,
+        { action: 'Keep one format in every version of the secret, then start a new rotation.' },
+      );
     }
-  } catch (error) {
-    if (!(error instanceof PermissionDeniedError)) throw error;
-    ctx.annotate({ pingRefused: true });
-  }
+    return value as S;
+  };
+  return {
+    secretArn: ctx.secretArn,
+    secretName: ctx.secretName,
+    versionId: ctx.versionId,
+    step: ctx.step,
+    logger: ctx.logger,
+    ...(ctx.lambda ? { lambda: ctx.lambda } : {}),
+    current: async () => same(await ctx.current(), 'AWSCURRENT'),
+    previous: async () => {
+      const value = await ctx.previous();
+      return value === undefined ? undefined : same(value, 'AWSPREVIOUS');
+    },
+    // Only a fallback login: one of the other format is simply of no use.
+    abandoned: async () => {
+      const value = await ctx.abandoned();
+      return value !== undefined && isAwsUserSecret(value) === aws ? (value as S) : undefined;
+    },
+    readOtherSecret: (secretId, purpose) => ctx.readOtherSecret(secretId, purpose),
+    annotate: (fields) => ctx.annotate(fields),
+    versionHasLabel: (label) => ctx.versionHasLabel(label),
+    labelVersion: (label) => ctx.labelVersion(label),
+    unlabelVersion: (label) => ctx.unlabelVersion(label),
+  };
 }
 
-function pendingMissing(node: RedisNode, username: string): TargetError {
-  return new TargetError(
-    `${nodeLabel(node)} does not hold the pending password of user ${username}: refusing to retire the others and promote it`,
-    {
-      action:
-        'Something removed it after testSecret. Cancel this rotation (or rerun setSecret) and start a new one.',
-    },
-  );
-}
+const asAws = (ctx: RotationContext<AnyRedisSecret>) => narrowed<AwsUserSecret>(ctx, true);
+const asAcl = (ctx: RotationContext<AnyRedisSecret>) => narrowed<RedisSecret>(ctx, false);
+
+/**
+ * Redis passwords, two ways, picked by the secret as PostgreSQL's strategy is by `masterarn`:
+ * - no `user_arn`: a self-managed Redis 6+ ACL user (acl-users.ts), changed with ACL SETUSER on
+ *   every node, several passwords at once;
+ * - `user_arn`: an ElastiCache or MemoryDB RBAC user (aws-users/), changed through the service API,
+ *   two passwords at most.
+ * Both keep the previous password working until the next rotation: zero downtime either way.
+ */
+export const redisRotator: Rotator<AnyRedisSecret> = {
+  kind: 'redis',
+  parse: parseAnyRedisSecret,
+  create: async (current, ctx) =>
+    isAwsUserSecret(current)
+      ? awsUserStrategy.create(current, asAws(ctx))
+      : aclUserStrategy.create(current, asAcl(ctx)),
+  set: (pending, ctx) =>
+    isAwsUserSecret(pending)
+      ? awsUserStrategy.set(pending, asAws(ctx))
+      : aclUserStrategy.set(pending, asAcl(ctx)),
+  test: (pending, ctx) =>
+    isAwsUserSecret(pending)
+      ? awsUserStrategy.test(pending, asAws(ctx))
+      : aclUserStrategy.test(pending, asAcl(ctx)),
+  finish: (pending, ctx) =>
+    isAwsUserSecret(pending)
+      ? awsUserStrategy.finish(pending, asAws(ctx))
+      : aclUserStrategy.finish(pending, asAcl(ctx)),
+  revoke: (previous, ctx) =>
+    isAwsUserSecret(previous)
+      ? awsUserStrategy.revoke(previous, asAws(ctx))
+      : aclUserStrategy.revoke(previous, asAcl(ctx)),
+};

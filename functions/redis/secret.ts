@@ -42,6 +42,80 @@ export type RedisSecret = z.infer<typeof RedisSecretSchema>;
 export const parseRedisSecret = parserFor(RedisSecretSchema, 'redis');
 
 /**
+ * An ElastiCache or MemoryDB RBAC user's secret, in the format of AWS's own rotation sample
+ * (SecretsManagerElasticacheUserRotation), so existing secrets work unchanged. `user_arn` selects
+ * this strategy. `password` may be missing before the first rotation (AWS's guide creates the
+ * secret without one, for a user created with no password); `host` and `port` name an endpoint to
+ * prove the new password against. Loose: unknown keys survive.
+ */
+const AwsUserSecretSchema = z.looseObject({
+  user_arn: z
+    .string()
+    .check(
+      z.refine(
+        (value) => parseUserArn(value) !== undefined,
+        'must be an ElastiCache user ARN (arn:aws:elasticache:<region>:<account>:user:<user-id>) or a MemoryDB user ARN (arn:aws:memorydb:<region>:<account>:user/<user-name>)',
+      ),
+    ),
+  username: nonEmpty(),
+  password: z.optional(nonEmpty()),
+  host: z.optional(nonEmpty()),
+  port: z.optional(z.int().check(z.minimum(1), z.maximum(65535))),
+  /** TLS with certificate verification unless exactly `false` (ElastiCache serverless requires TLS). */
+  tls: z.optional(z.boolean()),
+});
+export type AwsUserSecret = z.infer<typeof AwsUserSecretSchema>;
+
+const parseAwsUserSecret = parserFor(AwsUserSecretSchema, 'ElastiCache/MemoryDB user');
+
+/** Either format this function rotates; which one follows from `user_arn`. */
+export type AnyRedisSecret = RedisSecret | AwsUserSecret;
+
+export function isAwsUserSecret(secret: AnyRedisSecret): secret is AwsUserSecret {
+  return typeof (secret as { user_arn?: unknown }).user_arn === 'string';
+}
+
+/**
+ * The function's parser: a value with `user_arn` is an ElastiCache/MemoryDB user's secret (the
+ * password changes through the service API), any other a self-managed ACL user's.
+ */
+export function parseAnyRedisSecret(value: unknown): AnyRedisSecret {
+  const hasUserArn = value !== null && typeof value === 'object' && 'user_arn' in value;
+  return hasUserArn ? parseAwsUserSecret(value) : parseRedisSecret(value);
+}
+
+export type UserService = 'elasticache' | 'memorydb';
+
+/** What a user ARN says: which service, where, and which user (ElastiCache user id, MemoryDB name). */
+export interface UserArn {
+  service: UserService;
+  partition: string;
+  region: string;
+  account: string;
+  /** ElastiCache: the UserId (not the name clients AUTH with); MemoryDB: the user name. */
+  userId: string;
+}
+
+const USER_ARN =
+  /^arn:(aws[a-z-]*):(elasticache|memorydb):([a-z]{2}(?:-[a-z]+)+-\d+):(\d{12}):user([:/])([a-zA-Z][a-zA-Z0-9-]*)$/;
+
+/** Parse a user ARN; undefined unless it is exactly an ElastiCache or a MemoryDB user ARN. */
+export function parseUserArn(arn: string): UserArn | undefined {
+  const match = USER_ARN.exec(arn);
+  if (!match) return undefined;
+  const [, partition, service, region, account, separator, userId] = match as unknown as string[];
+  // ElastiCache writes user:<id>, MemoryDB user/<name>.
+  if ((service === 'elasticache') !== (separator === ':')) return undefined;
+  return {
+    service: service as UserService,
+    partition: partition as string,
+    region: region as string,
+    account: account as string,
+    userId: userId as string,
+  };
+}
+
+/**
  * The admin secret named by `adminarn`. Only its credential is used: the nodes are always the ones
  * of the secret being rotated, so an admin secret shared by several Redis secrets works.
  */

@@ -1,3 +1,4 @@
+import type { LambdaInvocation } from '../observability/lambda-handler';
 import { versionWithStage } from '../secrets/describe';
 import type { SecretDescription } from '../secrets/describe';
 import { Stage } from '../secrets/stages';
@@ -19,6 +20,7 @@ export async function revokePrevious<S>(
   description: SecretDescription,
   audit: AuditScope,
   expectedPreviousVersion?: string,
+  lambda?: LambdaInvocation,
 ): Promise<void> {
   const previousVersion = versionWithStage(description, Stage.Previous);
   if (!previousVersion) {
@@ -51,7 +53,7 @@ export async function revokePrevious<S>(
     );
   }
   audit.version = previousVersion;
-  const ctx = new StepContext(rotator, description, previousVersion, 'revokePrevious', audit);
+  const ctx = new StepContext(rotator, description, previousVersion, 'revokePrevious', audit, lambda);
   const previous = await ctx.previous();
   if (previous === undefined) {
     throw new SecretVersionMissingError(`secret ${description.name} AWSPREVIOUS has no value`);

@@ -1,4 +1,6 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
+import type { LambdaInvocation } from '../observability/lambda-handler';
+import type { Stage } from '../secrets/stages';
 import type { RotationStep } from './event';
 
 /** Everything a rotator may ask of the core while it works on one step. */
@@ -12,6 +14,11 @@ export interface RotationContext<S> {
   readonly versionId: string;
   readonly step: RotationStep | 'revokePrevious';
   readonly logger: Logger;
+  /**
+   * The Lambda invocation this step runs in: the function's own ARN and the time left. Absent when
+   * the core runs in process (tests, scripts); a rotator that needs it refuses without it.
+   */
+  readonly lambda?: LambdaInvocation;
   /** The AWSCURRENT value, parsed. Read once per invocation, by version id. */
   current(): Promise<S>;
   /** The AWSPREVIOUS value, parsed, or undefined before the first rotation. */
@@ -29,7 +36,20 @@ export interface RotationContext<S> {
   readOtherSecret(secretId: string, purpose: string): Promise<unknown>;
   /** Add non-secret facts to this step's audit scope (strategy, user name, nodes touched). */
   annotate(fields: Record<string, string | number | boolean>): void;
+  /**
+   * Whether the version being rotated in carries one of the suite's own labels (see Stage), as this
+   * step's DescribeSecret saw it or this step set it. How a step remembers, across attempts, a fact
+   * its target cannot show.
+   */
+  versionHasLabel(label: RotatorLabel): boolean;
+  /** Put one of the suite's own labels on the version being rotated in (moved off any other). */
+  labelVersion(label: RotatorLabel): Promise<void>;
+  /** Take it off again, once the fact is of no further use (a finished rotation leaves no trace). */
+  unlabelVersion(label: RotatorLabel): Promise<void>;
 }
+
+/** The labels a rotator may set: never AWSCURRENT, AWSPENDING or AWSPREVIOUS, which the core moves. */
+export type RotatorLabel = typeof Stage.SetRequested;
 
 /**
  * A rotator owns only what touches its target system; the core owns the four-step protocol.

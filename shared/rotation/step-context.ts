@@ -1,13 +1,14 @@
+import type { LambdaInvocation } from '../observability/lambda-handler';
 import { logger } from '../observability/logger';
 import { rememberSecretFields } from '../observability/redaction';
 import type { SecretDescription } from '../secrets/describe';
-import { versionWithStage } from '../secrets/describe';
+import { hasStage, versionWithStage } from '../secrets/describe';
 import { Stage } from '../secrets/stages';
-import { readCurrentOf, readVersion, type VersionRead } from '../secrets/versions';
+import { moveStage, readCurrentOf, readVersion, removeStage, type VersionRead } from '../secrets/versions';
 import type { AuditScope } from './audit';
 import { RotationError, SecretFormatError, SecretVersionMissingError } from '../errors';
 import type { RotationStep } from './event';
-import type { RotationContext, Rotator } from './rotator';
+import type { RotationContext, Rotator, RotatorLabel } from './rotator';
 
 /**
  * The core's side of RotationContext: lazy, memoised reads of the versions a step needs, each read
@@ -17,6 +18,8 @@ export class StepContext<S> implements RotationContext<S> {
   readonly logger = logger;
   readonly #loaded = new Map<string, Promise<S | undefined>>();
   readonly #onRead: (read: VersionRead) => void;
+  /** Labels this step put on or took off its version (the description is the step's first look). */
+  readonly #labelled = new Map<RotatorLabel, boolean>();
 
   constructor(
     readonly rotator: Rotator<S>,
@@ -24,6 +27,7 @@ export class StepContext<S> implements RotationContext<S> {
     readonly versionId: string,
     readonly step: RotationStep | 'revokePrevious',
     private readonly audit: AuditScope,
+    readonly lambda?: LambdaInvocation,
   ) {
     this.#onRead = audit.listReads();
   }
@@ -88,6 +92,22 @@ export class StepContext<S> implements RotationContext<S> {
 
   annotate(fields: Record<string, string | number | boolean>): void {
     this.audit.note(fields);
+  }
+
+  versionHasLabel(label: RotatorLabel): boolean {
+    return this.#labelled.get(label) ?? hasStage(this.description, this.versionId, label);
+  }
+
+  async labelVersion(label: RotatorLabel): Promise<void> {
+    if (this.versionHasLabel(label)) return;
+    await moveStage(this.secretArn, label, this.versionId, versionWithStage(this.description, label));
+    this.#labelled.set(label, true);
+  }
+
+  async unlabelVersion(label: RotatorLabel): Promise<void> {
+    if (!this.versionHasLabel(label)) return;
+    await removeStage(this.secretArn, label, this.versionId);
+    this.#labelled.set(label, false);
   }
 
   private load(versionId: string, stage: Stage): Promise<S | undefined> {

@@ -166,6 +166,30 @@ describe('template.yaml', () => {
     expect(logGroups).toHaveLength(functions.length);
   });
 
+  it('lets the Redis function describe and change only the ElastiCache/MemoryDB users listed in RedisUserArns', () => {
+    const parameter = template.Parameters?.RedisUserArns as { Type?: string; Default?: string } | undefined;
+    expect(parameter).toMatchObject({ Type: 'CommaDelimitedList', Default: '' });
+    const userActions = [
+      'elasticache:DescribeUsers',
+      'elasticache:ModifyUser',
+      'memorydb:DescribeUsers',
+      'memorydb:UpdateUser',
+    ];
+    const granting = functions.flatMap(([id, fn]) =>
+      statementsIn(fn.Properties?.Policies)
+        .filter((s) => actionsOf(s).some((action) => /^(elasticache|memorydb):/.test(action)))
+        .map((s) => ({ id, statement: s })),
+    );
+    expect(granting.map(({ id }) => id)).toEqual(['RedisRotationFunction']);
+    const statement = granting[0]?.statement as Statement;
+    expect(actionsOf(statement).sort()).toEqual([...userActions].sort());
+    expect(statement.Resource).toEqual({ Ref: 'RedisUserArns' });
+    // Granted only when users are listed: an empty list must not become a statement without resources.
+    const policies = JSON.stringify(functionById('RedisRotationFunction').Properties?.Policies);
+    expect(policies).toContain('"Fn::If":["HasRedisUsers"');
+    expect(JSON.stringify(template.Conditions?.HasRedisUsers)).toContain('RedisUserArns');
+  });
+
   it("sets only environment variables each function's bundle reads (a typo would be ignored silently)", () => {
     for (const [id, fn] of functions) {
       const bundle = readFileSync(`dist/${folderOf(fn)}/index.mjs`, 'utf8');

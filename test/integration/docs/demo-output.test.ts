@@ -74,7 +74,8 @@ describe("README.md's demo output", () => {
       matchesExcerpt(pattern, lines),
       `first excerpt line not in the output: ${firstMismatch(pattern, lines)}`,
     ).toBe(true);
-    expect(lines.at(-1)).toBe('6 secrets wired to sergas-dev: 6 ok');
+    // Every secret the demo wired ends ok; the count follows the demo's targets.
+    expect(lines.at(-1)).toMatch(/^(\d+) secrets wired to sergas-dev: \1 ok$/);
   });
 
   it('matches with `...` gaps and differing numbers, and not out of order', () => {

@@ -71,6 +71,7 @@ const KINDS = [
   'PostgreSQL (alternating users)',
   'PostgreSQL (single user)',
   'Redis (ACL dual passwords)',
+  'Redis on ElastiCache (RBAC user)',
   'Zoho CRM OAuth',
   'Webhook bearer token',
   'MCP server token',

@@ -38,6 +38,8 @@ const results: BenchResults = {
       secretsManagerCalls: 7,
       firstRotationCalls: 8,
       callsByOperation: {},
+      serviceCalls: 0,
+      serviceCallsByOperation: {},
       peakRssMb: 90,
     },
     {
@@ -51,6 +53,8 @@ const results: BenchResults = {
       secretsManagerCalls: 7,
       firstRotationCalls: 8,
       callsByOperation: {},
+      serviceCalls: 0,
+      serviceCallsByOperation: {},
       peakRssMb: 80,
     },
   ],

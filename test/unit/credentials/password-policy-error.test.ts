@@ -23,6 +23,9 @@ function contextFor<S>(current: S): RotationContext<S> {
       throw new Error('createSecret must not read other secrets');
     },
     annotate: () => undefined,
+    versionHasLabel: () => false,
+    labelVersion: async () => undefined,
+    unlabelVersion: async () => undefined,
   };
 }
 

@@ -28,6 +28,9 @@ function fakeContext(notes: Record<string, unknown>): RotationContext<PostgresSe
       throw new Error('createSecret must not read other secrets');
     },
     annotate: (fields) => Object.assign(notes, fields),
+    versionHasLabel: () => false,
+    labelVersion: async () => undefined,
+    unlabelVersion: async () => undefined,
   };
 }
 

@@ -1,0 +1,58 @@
+import {
+  DescribeUsersCommand,
+  ElastiCacheClient,
+  ModifyUserCommand,
+  type User,
+} from '@aws-sdk/client-elasticache';
+import type { UserTarget } from './scope';
+import { callsFor, clientOptions, type UserApi, type UserState, userMissing } from './service';
+
+const clients = new Map<string, ElastiCacheClient>();
+
+/**
+ * One client per region and container. The endpoint follows the SDK's standard variables
+ * (AWS_ENDPOINT_URL_ELASTICACHE, then AWS_ENDPOINT_URL), so a local emulator needs no code here.
+ */
+function client(region: string): ElastiCacheClient {
+  let existing = clients.get(region);
+  if (!existing) {
+    existing = new ElastiCacheClient(clientOptions(region));
+    clients.set(region, existing);
+  }
+  return existing;
+}
+
+function stateOf(user: User | undefined, target: UserTarget): UserState {
+  if (!user) throw userMissing(target, 'elasticache');
+  return {
+    status: user.Status ?? 'unknown',
+    userName: user.UserName,
+    authType: user.Authentication?.Type,
+    passwordCount: user.Authentication?.PasswordCount ?? 0,
+  };
+}
+
+/** ElastiCache's user calls (Query protocol): DescribeUsers by UserId, ModifyUser with Passwords. */
+export function elasticacheUserApi(target: UserTarget): UserApi {
+  const { calls, send } = callsFor(target, 'elasticache');
+  return {
+    calls,
+    async describe() {
+      const out = await send('DescribeUsers', () =>
+        client(target.region).send(new DescribeUsersCommand({ UserId: target.userId })),
+      );
+      return stateOf(
+        out.Users?.find((user) => user.UserId === target.userId),
+        target,
+      );
+    },
+    async setPasswords(passwords) {
+      const out = await send('ModifyUser', () =>
+        client(target.region).send(
+          new ModifyUserCommand({ UserId: target.userId, Passwords: [...passwords] }),
+        ),
+      );
+      return stateOf(out, target);
+    },
+  };
+}
