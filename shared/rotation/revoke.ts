@@ -2,6 +2,7 @@ import { versionWithStage } from '../secrets/describe';
 import type { SecretDescription } from '../secrets/describe';
 import { Stage } from '../secrets/stages';
 import { RotationError, RotationInProgressError, SecretVersionMissingError } from '../errors';
+import type { Deadline } from '../net/deadline';
 import type { AuditScope } from './audit';
 import type { Rotator } from './rotator';
 import { StepContext } from './step-context';
@@ -18,6 +19,7 @@ export async function revokePrevious<S>(
   rotator: Rotator<S>,
   description: SecretDescription,
   audit: AuditScope,
+  deadline: Deadline,
   expectedPreviousVersion?: string,
 ): Promise<void> {
   const previousVersion = versionWithStage(description, Stage.Previous);
@@ -51,7 +53,7 @@ export async function revokePrevious<S>(
     );
   }
   audit.version = previousVersion;
-  const ctx = new StepContext(rotator, description, previousVersion, 'revokePrevious', audit);
+  const ctx = new StepContext(rotator, description, previousVersion, 'revokePrevious', audit, deadline);
   const previous = await ctx.previous();
   if (previous === undefined) {
     throw new SecretVersionMissingError(`secret ${description.name} AWSPREVIOUS has no value`);

@@ -1,8 +1,14 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Deadline } from '../net/deadline';
 import type { RotationStep } from './event';
 
-/** Everything a rotator may ask of the core while it works on one step. */
-export interface RotationContext<S> {
+/**
+ * Everything a rotator may ask of the core while it works on one step. It is also the step's
+ * Deadline: pass it to every network call (connect, query, HTTP request, AWS SDK call), so the
+ * call stops when `signal` fires at the deadline margin, and say what each call waits for
+ * (`waitingFor`): the timeout alert names the last one.
+ */
+export interface RotationContext<S> extends Deadline {
   readonly secretArn: string;
   readonly secretName: string;
   /**
@@ -11,6 +17,7 @@ export interface RotationContext<S> {
    */
   readonly versionId: string;
   readonly step: RotationStep | 'revokePrevious';
+  /** Silent once the deadline has fired: nothing is logged after the step has been reported failed. */
   readonly logger: Logger;
   /** The AWSCURRENT value, parsed. Read once per invocation, by version id. */
   current(): Promise<S>;
