@@ -39,6 +39,12 @@ interface Open {
 /** The scope each invocation opened, by its Lambda context: middleware and handler share it. */
 const opened = new WeakMap<object, Open>();
 
+function openOf(context: object): Open {
+  const open = opened.get(context);
+  if (!open) throw new Error('the auditing middleware did not run before the handler');
+  return open;
+}
+
 function remainingMs(context: Partial<InvocationContext>): number | undefined {
   return typeof context.getRemainingTimeInMillis === 'function'
     ? context.getRemainingTimeInMillis()
@@ -74,11 +80,6 @@ function timeoutFailure(audit: AuditScope, deadline: InvocationDeadline) {
  * included. Exactly one audit line, one metric and (on failure) one alert, whatever happened.
  */
 export function auditing<R extends AuditedResult>(operation: AuditedOperation<R>): MiddlewareObj<unknown, R> {
-  const openOf = (context: object): Open => {
-    const open = opened.get(context);
-    if (!open) throw new Error('the auditing middleware did not run before the handler');
-    return open;
-  };
   return {
     before(request) {
       const context = request.context as Partial<InvocationContext>;
@@ -126,9 +127,8 @@ export function auditing<R extends AuditedResult>(operation: AuditedOperation<R>
 export function auditedHandler<R extends AuditedResult>(operation: AuditedOperation<R>) {
   return withPowertools(
     (event: unknown, context: InvocationContext, { signal }: HandlerOptions) => {
-      const open = opened.get(context);
-      if (!open) throw new Error('the auditing middleware did not run before the handler');
-      return operation.run(event, { audit: open.audit, deadline: open.deadline.follow(signal) });
+      const { audit, deadline } = openOf(context);
+      return operation.run(event, { audit, deadline: deadline.follow(signal) });
     },
     { middlewares: [auditing(operation)], timeoutMarginMs: DEADLINE_MARGIN_MS },
   );
