@@ -3,7 +3,7 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', '.tmp/**', '.bench/**', 'coverage/**'] },
+  { ignores: ['dist/**', 'packages/*/dist/**', 'node_modules/**', '.tmp/**', '.bench/**', 'coverage/**'] },
   js.configs.recommended,
   ...tseslint.configs.strict,
   {
@@ -18,7 +18,7 @@ export default tseslint.config(
   },
   {
     // Product code logs through the redacting Powertools logger only.
-    files: ['functions/**/*.ts', 'shared/**/*.ts'],
+    files: ['functions/**/*.ts', 'shared/**/*.ts', 'packages/*/src/**/*.ts'],
     rules: { 'no-console': 'error' },
   },
 );

@@ -1,5 +1,5 @@
-import { BearerVerifier } from '../../shared/consumer/bearer-verifier';
-import { SecretCache } from '../../shared/consumer/secret-cache';
+import { BearerVerifier } from '../../packages/consumer/src/bearer-verifier';
+import { SecretCache } from '../../packages/consumer/src/secret-cache';
 import { generateToken } from '../../shared/credentials/token';
 import { type LocalMcpServer, startMcpServer } from './mcp/server';
 import { SecretsAdmin } from '../aws/secrets-admin';

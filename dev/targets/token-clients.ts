@@ -1,6 +1,6 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import type { SecretCache } from '../../shared/consumer/secret-cache';
+import type { SecretCache } from '../../packages/consumer/src/secret-cache';
 
 /** A service's view of a bearer secret: the AWSCURRENT token, through its own SecretCache. */
 async function currentToken(cache: SecretCache, secretId: string): Promise<string> {

@@ -27,7 +27,7 @@ export function initializeRefusal(
     headers: answer.headers,
     ...(detail ? { detail } : {}),
     rejectedAction:
-      'Check that the MCP server verifies tokens against this secret with the AWSPENDING label accepted (shared/consumer BearerVerifier does).',
+      'Check that the MCP server verifies tokens against this secret with the AWSPENDING label accepted (the BearerVerifier of @secret-rotation-suite/consumer does).',
   });
   return failure ?? new McpProtocolError(`${where} answered initialize with HTTP ${answer.status}, not 200`);
 }

@@ -9,9 +9,9 @@ import { type McpTokenSecret, parseMcpTokenSecret, serverUrlOf } from './secret'
 const MCP_TOKEN_PREFIX = 'mcp';
 
 /**
- * An MCP server's bearer token. The server verifies tokens against this secret (shared/consumer's
- * BearerVerifier: AWSCURRENT, AWSPREVIOUS and AWSPENDING, each until its `expires_at`), so there is
- * nothing to push to it: a new version is accepted as soon as it is stored.
+ * An MCP server's bearer token. The server verifies tokens against this secret (the BearerVerifier
+ * of @secret-rotation-suite/consumer: AWSCURRENT, AWSPREVIOUS and AWSPENDING, each until its
+ * `expires_at`), so there is nothing to push to it: a new version is accepted as soon as it is stored.
  */
 export const mcpTokenRotator: Rotator<McpTokenSecret> = {
   kind: 'mcp-token',

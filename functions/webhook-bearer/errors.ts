@@ -20,7 +20,7 @@ export function verifyRefusal(verifyUrl: URL, answer: Answer): RotationError | u
     status: answer.status,
     headers: answer.headers,
     rejectedAction:
-      'Check that the receiver verifies tokens against this secret with the AWSPENDING label accepted (shared/consumer BearerVerifier does).',
+      'Check that the receiver verifies tokens against this secret with the AWSPENDING label accepted (the BearerVerifier of @secret-rotation-suite/consumer does).',
   });
 }
 

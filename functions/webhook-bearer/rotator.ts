@@ -10,7 +10,8 @@ const WEBHOOK_TOKEN_PREFIX = 'whk';
 
 /**
  * A webhook's shared bearer token. The receiver accepts AWSCURRENT, AWSPREVIOUS and AWSPENDING
- * (shared/consumer), so a sender still using the old token keeps working through the rotation.
+ * (@secret-rotation-suite/consumer's BearerVerifier), so a sender still using the old token keeps
+ * working through the rotation.
  */
 export const webhookBearerRotator: Rotator<WebhookBearerSecret> = {
   kind: 'webhook-bearer',

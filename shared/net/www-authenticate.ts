@@ -1,6 +1,7 @@
 /**
- * RFC 6750 bearer challenges (`WWW-Authenticate: Bearer error="invalid_token", error_description="..."`):
- * built by the servers that verify tokens, read by rotators to say why a token was refused.
+ * RFC 6750 bearer challenges (`WWW-Authenticate: Bearer error="invalid_token", error_description="..."`),
+ * read by rotators to say why a token was refused. The servers that send them build them with the
+ * consumer package's `bearerChallenge` (packages/consumer/src/mcp/challenge.ts).
  */
 export interface BearerChallenge {
   error?: string;
@@ -11,22 +12,6 @@ export interface BearerChallenge {
 
 /** How much of a server-chosen description goes into an error message: enough to act on, no essay. */
 const MAX_DESCRIPTION = 200;
-
-function quote(value: string): string {
-  // RFC 6750 forbids `"` and `\` in these values; replacing them keeps the header parseable.
-  return `"${value.replace(/["\\]/g, "'").replace(/[\r\n]+/g, ' ')}"`;
-}
-
-export function bearerChallenge(challenge: BearerChallenge): string {
-  const params: string[] = [];
-  if (challenge.realm !== undefined) params.push(`realm=${quote(challenge.realm)}`);
-  if (challenge.error !== undefined) params.push(`error=${quote(challenge.error)}`);
-  if (challenge.errorDescription !== undefined) {
-    params.push(`error_description=${quote(challenge.errorDescription)}`);
-  }
-  if (challenge.scope !== undefined) params.push(`scope=${quote(challenge.scope)}`);
-  return params.length > 0 ? `Bearer ${params.join(', ')}` : 'Bearer';
-}
 
 /**
  * The Bearer challenge's parameters from a WWW-Authenticate header, or undefined when there is none.

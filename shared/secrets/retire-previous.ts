@@ -7,7 +7,7 @@ import { readVersion, removeStage } from './versions';
 
 /**
  * Revoke for secrets whose consumers accept credentials by label (bearer tokens checked with
- * shared/consumer's BearerVerifier): taking AWSPREVIOUS off the previous version is what makes its
+ * @secret-rotation-suite/consumer's BearerVerifier): taking AWSPREVIOUS off the previous version is what makes its
  * token stop working, once each verifier's cache re-reads the labels (or is invalidated).
  *
  * `isExpected` checks the version about to lose its label holds the credential the core asked to

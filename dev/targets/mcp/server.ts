@@ -1,11 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
-import { bearerTokenFrom, type BearerVerifier } from '../../../shared/consumer/bearer-verifier';
-import { bearerChallenge } from '../../../shared/net/www-authenticate';
+import type { BearerVerifier } from '../../../packages/consumer/src/bearer-verifier';
+import { McpBearerAuth } from '../../../packages/consumer/src/mcp';
 import { listen, readBody, sendJson } from '../../lib/http-server';
 
 export interface McpServerCounters {
@@ -38,6 +36,8 @@ export interface McpServerOptions {
   requiredScopes?: readonly string[];
   /** Answer with JSON bodies instead of SSE streams (both are valid Streamable HTTP). */
   jsonResponses?: boolean;
+  /** What its protected-resource metadata names (MCP requires one). Default: the server's origin. */
+  authorizationServers?: string[];
 }
 
 function emptyCounters(): McpServerCounters {
@@ -53,10 +53,12 @@ function emptyCounters(): McpServerCounters {
 }
 
 /**
- * An MCP server over Streamable HTTP (the official SDK), stateful, whose bearer auth is a
- * BearerVerifier on the mcp-token secret: every HTTP request is authenticated, a refused token gets
- * `401` with `WWW-Authenticate: Bearer error="invalid_token", error_description="..."`. One tool,
- * `whoami`, answers with the label and scopes the caller's token was accepted with.
+ * An MCP server over Streamable HTTP (the official SDK), stateful, whose bearer auth is the
+ * consumer package's McpBearerAuth on the mcp-token secret: every HTTP request is authenticated, a
+ * refused token gets `401` with `WWW-Authenticate: Bearer resource_metadata="...",
+ * error="invalid_token", error_description="..."`, and the RFC 9728 metadata document is served at
+ * `/.well-known/oauth-protected-resource/mcp`. One tool, `whoami`, answers with the label and scopes
+ * the caller's token was accepted with.
  */
 export async function startMcpServer(options: McpServerOptions): Promise<LocalMcpServer> {
   const path = options.path ?? '/mcp';
@@ -99,28 +101,31 @@ export async function startMcpServer(options: McpServerOptions): Promise<LocalMc
     return transport;
   }
 
+  // Made once the port is known (the resource URL names it); requests only come after that.
+  const state: { auth?: McpBearerAuth } = {};
   const http = await listen(async (req, res) => {
+    const { auth } = state;
     if (handle.forceStatus !== undefined) {
       sendJson(res, handle.forceStatus, { error: 'forced by the test' });
       return;
     }
+    if (!auth || auth.serveMetadata(req, res)) return;
     if (new URL(req.url ?? '/', 'http://x').pathname !== path) {
       sendJson(res, 404, { error: 'not found' });
       return;
     }
-    const auth = await authenticate(req, options, handle.counters);
-    if ('status' in auth) {
-      sendJson(
-        res,
-        auth.status,
-        { error: auth.error, error_description: auth.description },
-        {
-          'WWW-Authenticate': auth.challenge,
-        },
-      );
+    const outcome = await auth.authenticate(req.headers.authorization);
+    if (!outcome.ok) {
+      handle.counters.rejected++;
+      const { reason } = outcome;
+      handle.counters.rejectedByReason[reason] = (handle.counters.rejectedByReason[reason] ?? 0) + 1;
+      sendJson(res, outcome.status, outcome.body, { 'WWW-Authenticate': outcome.challenge });
       return;
     }
-    const request = Object.assign(req, { auth });
+    handle.counters.accepted++;
+    const stage = outcome.authInfo.extra.stage;
+    handle.counters.acceptedByStage[stage] = (handle.counters.acceptedByStage[stage] ?? 0) + 1;
+    const request = Object.assign(req, { auth: outcome.authInfo });
     const body = req.method === 'POST' ? parseJson(await readBody(req, 1024 * 1024)) : undefined;
     const sessionId = req.headers['mcp-session-id'];
     const existing = typeof sessionId === 'string' ? transports.get(sessionId) : undefined;
@@ -140,60 +145,17 @@ export async function startMcpServer(options: McpServerOptions): Promise<LocalMc
     }
   });
   handle.url = `${http.origin}${path}`;
+  state.auth = new McpBearerAuth({
+    verifier: options.verifier,
+    resource: handle.url,
+    authorizationServers: options.authorizationServers ?? [http.origin],
+    ...(options.requiredScopes ? { requiredScopes: options.requiredScopes } : {}),
+  });
   handle.stop = async () => {
     await Promise.all([...transports.values()].map((transport) => transport.close()));
     await http.stop();
   };
   return handle;
-}
-
-type AuthOutcome = AuthInfo | { status: 401 | 403; error: string; description: string; challenge: string };
-
-async function authenticate(
-  req: IncomingMessage,
-  options: McpServerOptions,
-  counters: McpServerCounters,
-): Promise<AuthOutcome> {
-  const token = bearerTokenFrom(req.headers.authorization);
-  const result = await options.verifier.verify(token);
-  if (!result.ok) {
-    counters.rejected++;
-    counters.rejectedByReason[result.reason] = (counters.rejectedByReason[result.reason] ?? 0) + 1;
-    return {
-      status: 401,
-      error: 'invalid_token',
-      description: result.description,
-      challenge: bearerChallenge({ error: 'invalid_token', errorDescription: result.description }),
-    };
-  }
-  const scopes = Array.isArray(result.claims.scopes)
-    ? result.claims.scopes.filter((scope): scope is string => typeof scope === 'string')
-    : [];
-  const missing = (options.requiredScopes ?? []).filter((scope) => !scopes.includes(scope));
-  if (missing.length > 0) {
-    counters.rejected++;
-    counters.rejectedByReason.insufficient_scope = (counters.rejectedByReason.insufficient_scope ?? 0) + 1;
-    const description = `the token lacks scope ${missing.join(' ')}`;
-    return {
-      status: 403,
-      error: 'insufficient_scope',
-      description,
-      challenge: bearerChallenge({
-        error: 'insufficient_scope',
-        errorDescription: description,
-        scope: (options.requiredScopes ?? []).join(' '),
-      }),
-    };
-  }
-  counters.accepted++;
-  counters.acceptedByStage[result.stage] = (counters.acceptedByStage[result.stage] ?? 0) + 1;
-  return {
-    token: token ?? '',
-    clientId: typeof result.claims.issuer === 'string' ? result.claims.issuer : 'unknown',
-    scopes,
-    ...(result.expiresAt ? { expiresAt: Math.floor(result.expiresAt.getTime() / 1000) } : {}),
-    extra: { stage: result.stage, versionId: result.versionId },
-  };
 }
 
 function parseJson(text: string): unknown {

@@ -1,5 +1,5 @@
-import type { BearerVerifier } from '../../../shared/consumer/bearer-verifier';
-import { bearerChallenge } from '../../../shared/net/www-authenticate';
+import type { BearerVerifier } from '../../../packages/consumer/src/bearer-verifier';
+import { bearerChallenge } from '../../../packages/consumer/src/mcp/challenge';
 import { listen, readBody, sendJson } from '../../lib/http-server';
 
 export interface ReceiverCounters {

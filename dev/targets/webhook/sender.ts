@@ -1,7 +1,7 @@
 import * as z from 'zod/mini';
-import { bearerTokenFrom } from '../../../shared/consumer/bearer-verifier';
+import { bearerTokenFrom } from '../../../packages/consumer/src/bearer-verifier';
 import { constantTimeEqual } from '../../../shared/credentials/compare';
-import { bearerChallenge } from '../../../shared/net/www-authenticate';
+import { bearerChallenge } from '../../../packages/consumer/src/mcp/challenge';
 import { listen, readBody, sendJson } from '../../lib/http-server';
 
 const RegisterBody = z.object({ token: z.string().check(z.minLength(16)) });

@@ -10,6 +10,7 @@ import {
 import { listen, readBody, sendJson } from '../../../dev/lib/http-server';
 import { RotationDriver } from '../../../dev/aws/rotation-driver';
 import { SecretsAdmin } from '../../../dev/aws/secrets-admin';
+import { protectedResourceMetadataUrl } from '../../../packages/consumer/src/mcp';
 
 /**
  * mcp-token through its built bundle, against moto and a real MCP server (the official SDK over
@@ -27,6 +28,8 @@ const tokensSeen = new Set<string>();
 
 const invoke = (event: unknown) => lambda.invoke(event);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** Where the server's 401 challenge points (MCP 2025-06-18, RFC 9728). */
+const metadataUrlOf = (serverUrl: string) => protectedResourceMetadataUrl(serverUrl).href;
 
 async function stack(options: Parameters<typeof startMcpStack>[0] = {}): Promise<McpStack> {
   const created = await startMcpStack({ admin, ...timing, ...options });
@@ -185,7 +188,7 @@ describe('mcp-token rotation', () => {
     });
     expect(await initialize(server.url, initial.token)).toEqual({
       status: 401,
-      challenge: 'Bearer error="invalid_token", error_description="the bearer token has expired"',
+      challenge: `Bearer resource_metadata="${metadataUrlOf(server.url)}", error="invalid_token", error_description="the bearer token has expired"`,
     });
     await driver.rotate(secretId, invoke);
     const current = await valueAt(secretId, 'AWSCURRENT');
@@ -204,7 +207,7 @@ describe('mcp-token rotation', () => {
     expect((await initialize(server.url, second?.token ?? '')).status).toBe(200);
     expect(await initialize(server.url, initial.token)).toEqual({
       status: 401,
-      challenge: 'Bearer error="invalid_token", error_description="the bearer token is not valid"',
+      challenge: `Bearer resource_metadata="${metadataUrlOf(server.url)}", error="invalid_token", error_description="the bearer token is not valid"`,
     });
   });
 

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SecretCache } from '../../../shared/consumer/secret-cache';
+import { SecretCache } from '../../../packages/consumer/src/secret-cache';
 import { LocalLambda } from '../../../dev/aws/local-lambda';
 import { type PostgresCluster, startPostgres } from '../../../dev/targets/postgres/cluster';
 import {

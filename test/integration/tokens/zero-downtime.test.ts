@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalLambda } from '../../../dev/aws/local-lambda';
-import { SecretCache } from '../../../shared/consumer/secret-cache';
+import { SecretCache } from '../../../packages/consumer/src/secret-cache';
 import {
   type McpStack,
   startMcpStack,

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { LocalLambda } from '../../../dev/aws/local-lambda';
-import { SecretCache } from '../../../shared/consumer/secret-cache';
+import { SecretCache } from '../../../packages/consumer/src/secret-cache';
 import { type RotationEventShape, RotationDriver } from '../../../dev/aws/rotation-driver';
 import { SecretsAdmin } from '../../../dev/aws/secrets-admin';
 import { callCrm, createZohoTenant } from '../../../dev/targets/zoho/tenant';

@@ -5,8 +5,8 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { BearerVerifier, bearerTokenFrom } from '../../../shared/consumer/bearer-verifier';
-import { SecretCache } from '../../../shared/consumer/secret-cache';
+import { BearerVerifier, bearerTokenFrom } from '../../../packages/consumer/src/bearer-verifier';
+import { SecretCache } from '../../../packages/consumer/src/secret-cache';
 import { type FakeSecretState, mockSecret } from '../../support/mock-secrets';
 
 const sm = mockClient(SecretsManagerClient);

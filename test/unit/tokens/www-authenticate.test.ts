@@ -1,10 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { errorForBearerStatus } from '../../../shared/net/http-status';
-import {
-  bearerChallenge,
-  describeChallenge,
-  parseBearerChallenge,
-} from '../../../shared/net/www-authenticate';
+import { describeChallenge, parseBearerChallenge } from '../../../shared/net/www-authenticate';
+// Servers build challenges with the consumer package; rotators must read them back.
+import { bearerChallenge } from '../../../packages/consumer/src/mcp/challenge';
 
 describe('bearer challenges (RFC 6750)', () => {
   it('builds a header servers can send and clients can read back', () => {

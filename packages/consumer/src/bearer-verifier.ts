@@ -1,6 +1,6 @@
-import { constantTimeEqual } from '../credentials/compare';
-import { Stage } from '../secrets/stages';
-import { SecretCache } from './secret-cache';
+import { constantTimeEqual } from './constant-time.js';
+import { Stage } from './stages.js';
+import { SecretCache } from './secret-cache.js';
 
 /** The JSON key holding the bearer token in webhook-bearer and mcp-token secrets. */
 export const TOKEN_FIELD = 'token';

@@ -6,8 +6,8 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { SecretCache, type SecretAccess } from '../../shared/consumer/secret-cache';
-import { type FakeSecretState, mockSecret } from '../support/mock-secrets';
+import { SecretCache, type SecretAccess } from '../../../packages/consumer/src/secret-cache';
+import { type FakeSecretState, mockSecret } from '../../support/mock-secrets';
 
 const sm = mockClient(SecretsManagerClient);
 let clock = 0;
@@ -178,5 +178,112 @@ describe('SecretCache.versions (one consistent view of the labels)', () => {
       'DescribeSecret',
     ]);
     expect(JSON.stringify(accesses)).not.toContain('two');
+  });
+});
+
+/** Answers held open until the test releases them, in the order the cache asked. */
+function heldAnswers<T>() {
+  const pending: { resolve: (value: T) => void }[] = [];
+  return {
+    next: () => new Promise<T>((resolve) => pending.push({ resolve })),
+    get count() {
+      return pending.length;
+    },
+    release(index: number, value: T) {
+      const held = pending[index];
+      if (!held) throw new Error(`no answer #${index} is held`);
+      held.resolve(value);
+    },
+  };
+}
+
+const flush = () => new Promise((resolve) => setImmediate(resolve));
+
+describe('SecretCache.invalidate() with a fetch in flight (the rotation happened mid-fetch)', () => {
+  beforeEach(() => sm.reset());
+
+  it('a read after invalidate() starts a new fetch, and the earlier fetch, answering last, is not cached', async () => {
+    const answers = heldAnswers<{ SecretString: string }>();
+    sm.on(GetSecretValueCommand).callsFake(answers.next);
+    const c = cache();
+
+    const before = c.get('s'); // started before the rotation: will answer the old value
+    await flush();
+    c.invalidate('s'); // told the rotation finished (or the old credential got a 401)
+    const after = c.get('s');
+    await flush();
+    expect(answers.count).toBe(2);
+
+    answers.release(1, { SecretString: 'new' });
+    expect(await after).toBe('new');
+    answers.release(0, { SecretString: 'old' });
+    expect(await before).toBe('old'); // its own caller asked before the invalidate
+    expect(await c.get('s')).toBe('new');
+    expect(await c.get('s')).toBe('new');
+    expect(sm.commandCalls(GetSecretValueCommand)).toHaveLength(2);
+  });
+
+  it('the earlier fetch answering first is not cached either; readers meanwhile join the new fetch', async () => {
+    const answers = heldAnswers<{ SecretString: string }>();
+    sm.on(GetSecretValueCommand).callsFake(answers.next);
+    const c = cache();
+
+    const before = c.get('s');
+    await flush();
+    c.invalidate('s');
+    const after = c.get('s');
+    await flush();
+    answers.release(0, { SecretString: 'old' });
+    expect(await before).toBe('old');
+    const joined = c.get('s'); // the old answer was not stored: this joins the new fetch
+    await flush();
+    expect(answers.count).toBe(2);
+    answers.release(1, { SecretString: 'new' });
+    expect(await Promise.all([after, joined])).toEqual(['new', 'new']);
+    expect(await c.get('s')).toBe('new');
+  });
+
+  it('clear() drops fetches in flight for every secret', async () => {
+    const answers = heldAnswers<{ SecretString: string }>();
+    sm.on(GetSecretValueCommand).callsFake(answers.next);
+    const c = cache();
+
+    const before = c.get('a');
+    await flush();
+    c.clear();
+    const after = c.get('a');
+    await flush();
+    answers.release(0, { SecretString: 'old' });
+    answers.release(1, { SecretString: 'new' });
+    expect([await before, await after]).toEqual(['old', 'new']);
+    expect(await c.get('a')).toBe('new');
+    expect(sm.commandCalls(GetSecretValueCommand)).toHaveLength(2);
+  });
+
+  it('labels: a DescribeSecret started before invalidate() neither serves later reads nor is kept', async () => {
+    const described = heldAnswers<{ VersionIdsToStages: Record<string, string[]> }>();
+    sm.on(DescribeSecretCommand).callsFake(described.next);
+    sm.on(GetSecretValueCommand).callsFake(async (input: { VersionId?: string }) => ({
+      SecretString: `value of ${input.VersionId}`,
+    }));
+    const c = cache();
+    const ids = (versions: { versionId: string; stages: readonly string[] }[]) =>
+      Object.fromEntries(versions.map((v) => [v.versionId, v.stages]));
+
+    const before = c.versions('s', ['AWSCURRENT', 'AWSPREVIOUS']);
+    await flush();
+    c.invalidate('s');
+    const after = c.versions('s', ['AWSCURRENT', 'AWSPREVIOUS']);
+    await flush();
+    expect(described.count).toBe(2);
+    described.release(1, { VersionIdsToStages: { v1: ['AWSPREVIOUS'], v2: ['AWSCURRENT'] } });
+    described.release(0, { VersionIdsToStages: { v1: ['AWSCURRENT'] } });
+    expect(ids(await before)).toEqual({ v1: ['AWSCURRENT'] });
+    expect(ids(await after)).toEqual({ v1: ['AWSPREVIOUS'], v2: ['AWSCURRENT'] });
+    expect(ids(await c.versions('s', ['AWSCURRENT', 'AWSPREVIOUS']))).toEqual({
+      v1: ['AWSPREVIOUS'],
+      v2: ['AWSCURRENT'],
+    });
+    expect(sm.commandCalls(DescribeSecretCommand)).toHaveLength(2);
   });
 });

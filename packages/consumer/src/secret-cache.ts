@@ -48,6 +48,12 @@ interface Entry {
   fetchedAt: number;
 }
 
+/** A fetch in flight, and the secret's generation when it started. */
+interface Loading<T> {
+  promise: Promise<T>;
+  generation: number;
+}
+
 interface LabelsEntry {
   /** VersionId -> staging labels, as one DescribeSecret saw them. */
   labels: Record<string, string[]>;
@@ -68,9 +74,16 @@ export class SecretCache {
   readonly #onAccess: ((access: SecretAccess) => void) | undefined;
   readonly #now: () => number;
   readonly #entries = new Map<string, Entry>();
-  readonly #inFlight = new Map<string, Promise<Entry>>();
+  readonly #inFlight = new Map<string, Loading<Entry>>();
   readonly #labels = new Map<string, LabelsEntry>();
-  readonly #labelsInFlight = new Map<string, Promise<LabelsEntry>>();
+  readonly #labelsInFlight = new Map<string, Loading<LabelsEntry>>();
+  /**
+   * Bumped by invalidate(secretId) (and clear()): a fetch started under an older generation may
+   * still answer the callers that joined it, but it is never stored and never joined again.
+   */
+  readonly #generations = new Map<string, number>();
+  #clearedAt = 0;
+  #counter = 0;
   readonly #valuesInFlight = new Map<string, Promise<string | undefined>>();
   /** `${secretId}\n${versionId}` -> value. A version's value never changes once written. */
   readonly #versionValues = new Map<string, string>();
@@ -97,13 +110,13 @@ export class SecretCache {
       this.#onAccess?.({ secretId, stage, cached: true });
       return entry.value;
     }
-    let loading = this.#inFlight.get(key);
-    if (!loading) {
-      loading = this.#fetch(secretId, stage).finally(() => this.#inFlight.delete(key));
-      this.#inFlight.set(key, loading);
-    }
-    const fresh = await loading;
-    this.#entries.set(key, fresh);
+    const fresh = await this.#shared(
+      this.#inFlight,
+      key,
+      secretId,
+      () => this.#fetch(secretId, stage),
+      (e) => this.#entries.set(key, e),
+    );
     return fresh.value;
   }
 
@@ -151,18 +164,66 @@ export class SecretCache {
     );
   }
 
-  /** Forget every stage of one secret: call it when told a rotation finished. */
+  /**
+   * Forget every stage of one secret: call it when told a rotation finished, or when the service
+   * refused the credential (401, WRONGPASS, 28P01). A fetch already in flight is dropped too: the
+   * next read starts a new one, and the old one, when it answers, is not stored (it may hold the
+   * value from before the rotation).
+   */
   invalidate(secretId: string): void {
+    this.#generations.set(secretId, ++this.#counter);
     for (const key of [...this.#entries.keys()]) {
       if (key.startsWith(`${secretId}\n`)) this.#entries.delete(key);
     }
+    for (const key of [...this.#inFlight.keys()]) {
+      if (key.startsWith(`${secretId}\n`)) this.#inFlight.delete(key);
+    }
     this.#labels.delete(secretId);
+    this.#labelsInFlight.delete(secretId);
   }
 
+  /** Forget everything, fetches in flight included (see invalidate). */
   clear(): void {
+    this.#clearedAt = ++this.#counter;
     this.#entries.clear();
+    this.#inFlight.clear();
     this.#labels.clear();
+    this.#labelsInFlight.clear();
     this.#versionValues.clear();
+  }
+
+  /** Changes whenever invalidate(secretId) or clear() is called. */
+  #generation(secretId: string): number {
+    return Math.max(this.#generations.get(secretId) ?? 0, this.#clearedAt);
+  }
+
+  /**
+   * One fetch per key shared by concurrent callers. Its result is stored only if no invalidate()
+   * or clear() happened since it started; later callers never join a fetch from before one.
+   */
+  #shared<T>(
+    inFlight: Map<string, Loading<T>>,
+    key: string,
+    secretId: string,
+    fetch: () => Promise<T>,
+    store: (value: T) => void,
+  ): Promise<T> {
+    const generation = this.#generation(secretId);
+    const joined = inFlight.get(key);
+    if (joined && joined.generation === generation) return joined.promise;
+    const loading: Loading<T> = {
+      generation,
+      promise: fetch().then((value) => {
+        if (this.#generation(secretId) === generation) store(value);
+        return value;
+      }),
+    };
+    const forget = () => {
+      if (inFlight.get(key) === loading) inFlight.delete(key);
+    };
+    loading.promise.then(forget, forget);
+    inFlight.set(key, loading);
+    return loading.promise;
   }
 
   async #labelsOf(secretId: string, refresh: boolean): Promise<LabelsEntry> {
@@ -171,14 +232,15 @@ export class SecretCache {
       this.#onAccess?.({ secretId, stage: '*', cached: true, call: 'DescribeSecret' });
       return entry;
     }
-    let loading = this.#labelsInFlight.get(secretId);
-    if (!loading) {
-      loading = this.#describe(secretId).finally(() => this.#labelsInFlight.delete(secretId));
-      this.#labelsInFlight.set(secretId, loading);
-    }
-    const fresh = await loading;
-    this.#labels.set(secretId, fresh);
-    this.#forgetUnlabelledValues(secretId, fresh.labels);
+    const generation = this.#generation(secretId);
+    const fresh = await this.#shared(
+      this.#labelsInFlight,
+      secretId,
+      secretId,
+      () => this.#describe(secretId),
+      (e) => this.#labels.set(secretId, e),
+    );
+    if (this.#generation(secretId) === generation) this.#forgetUnlabelledValues(secretId, fresh.labels);
     return fresh;
   }
 
