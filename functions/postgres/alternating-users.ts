@@ -52,7 +52,13 @@ async function withMaster<T>(
 ): Promise<T> {
   const master = await masterAccess(secret, ctx);
   return withConnection(
-    { endpoint: master.endpoint, login: master.login, doing, deadline: ctx },
+    {
+      endpoint: master.endpoint,
+      login: master.login,
+      who: `the master user ${quoted(master.login.username)}`,
+      doing,
+      deadline: ctx,
+    },
     (connection) => body(connection, master.login.username),
   );
 }
@@ -74,7 +80,7 @@ export async function setAlternating(pending: PostgresSecret, ctx: Ctx): Promise
   await withMaster(
     pending,
     ctx,
-    `setting the password of role ${quoted(pending.username)}`,
+    `set the password of role ${quoted(pending.username)}`,
     async (connection, masterUser) => {
       try {
         await applyPassword(connection, pending, verifier, masterUser, ctx);
@@ -139,7 +145,7 @@ function applyPassword(
 export async function testAlternating(pending: PostgresSecret, ctx: Ctx): Promise<void> {
   const endpoint = endpointOf(pending);
   const login: Login = { username: pending.username, password: pending.password, credential: 'AWSPENDING' };
-  const doing = 'checking which role the pending credential logs in as';
+  const doing = 'check which role the pending credential logs in as';
   const who = await withConnection({ endpoint, login, doing, deadline: ctx }, async (connection) => {
     const result = await connection.query<{ session_user: string; current_user: string }>(
       'SELECT session_user, current_user',
@@ -183,7 +189,7 @@ export async function revokeAlternating(previous: PostgresSecret, ctx: Ctx): Pro
   const sessions = await withMaster(
     current,
     ctx,
-    `revoking role ${quoted(previous.username)}`,
+    `revoke role ${quoted(previous.username)}`,
     async (connection, masterUser) => {
       const role = (await roleFacts(connection, [previous.username])).get(previous.username);
       if (!role) return undefined;

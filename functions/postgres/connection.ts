@@ -129,7 +129,9 @@ export async function accepts(endpoint: Endpoint, login: Login, deadline: Deadli
 export interface Statements {
   endpoint: Endpoint;
   login: Login;
-  /** "setting the password of role \"app_clone\"" */
+  /** Who runs them, for messages, when not `whoIs(login)`: `the master user "admin"`. */
+  who?: string;
+  /** What they do, as it follows "is not allowed to": `set the password of role "app_clone"`. */
   doing: string;
   deadline: Deadline;
 }
@@ -148,7 +150,7 @@ export async function runStatements<T>(
   try {
     return await body(connection);
   } catch (error) {
-    throw classifyPostgresError(error, { endpoint, who: whoIs(login), doing });
+    throw classifyPostgresError(error, { endpoint, who: statements.who ?? whoIs(login), doing });
   }
 }
 

@@ -64,11 +64,21 @@ export interface Situation {
   endpoint: Endpoint;
   /** `role "app" (AWSPENDING)`, `the master user "admin"`. */
   who: string;
-  /** "logging in", "setting the password of role \"app_clone\"". */
+  /** What `who` was doing, as it follows "is not allowed to": `set the password of role "x"`. */
   doing: string;
-  /** While connecting: how long the login was given (for its timeout message). */
+  /** Set while logging in: how long the login was given (for its timeout message). */
   connectTimeoutMs?: number;
 }
+
+/** Network-level failures: while logging in, the endpoint alone says it all. */
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
 
 const quoted = (name: string) => JSON.stringify(name);
 
@@ -121,7 +131,12 @@ export function classifyPostgresError(error: unknown, situation: Situation): unk
   const { who, doing } = situation;
   const code = (error as { code?: unknown }).code;
   const sqlstate = typeof code === 'string' ? code : '';
-  const during = `while ${doing} as ${who}`;
+  const loggingIn = situation.connectTimeoutMs !== undefined;
+  const during = loggingIn
+    ? NETWORK_CODES.has(sqlstate)
+      ? ''
+      : ` during the login of ${who}`
+    : ` while ${who} tried to ${doing}`;
 
   const lost =
     CONNECTION_LOST[sqlstate] ??
@@ -132,26 +147,23 @@ export function classifyPostgresError(error: unknown, situation: Situation): unk
   if (lost) {
     const action =
       sqlstate.startsWith('57P') || !(sqlstate in CONNECTION_LOST) ? TRANSIENT_ACTION : NETWORK_ACTION;
-    return new TargetUnreachableError(`${where} ${lost} ${during}`, { action });
+    return new TargetUnreachableError(`${where} ${lost}${during}`, { action });
   }
   if (sqlstate === 'ENOTFOUND' || sqlstate === 'EAI_AGAIN') {
-    return new TargetUnreachableError(
-      `host name ${situation.endpoint.host} could not be resolved ${during}`,
-      {
-        action: 'Check `host` in the secret and the function VPC DNS settings.',
-      },
-    );
+    return new TargetUnreachableError(`host name ${situation.endpoint.host} could not be resolved${during}`, {
+      action: 'Check `host` in the secret and the function VPC DNS settings.',
+    });
   }
   if (sqlstate.startsWith('53')) {
     // Too many connections, out of memory or disk: the server cannot serve us for now.
     return new TargetUnreachableError(
-      `${where} is out of resources (SQLSTATE ${sqlstate}: ${firstLine(error.message)}) ${during}`,
+      `${where} is out of resources (SQLSTATE ${sqlstate}: ${firstLine(error.message)})${during}`,
       { action: "Check the server's connections (max_connections), memory and disk; the step is retried." },
     );
   }
   if (sqlstate === '57014' || sqlstate === '55P03' || error.message === 'Query read timeout') {
     return new TargetUnreachableError(
-      `${where} did not finish ${doing} in time (${sqlstate ? `SQLSTATE ${sqlstate}` : 'no answer'}): a lock or a slow server`,
+      `${doing} did not finish in time at ${where} (${sqlstate ? `SQLSTATE ${sqlstate}` : 'no answer'}): a lock or a slow server`,
       {
         action:
           'Retry; if it persists, look for long transactions holding locks on pg_authid, or raise PG_STATEMENT_TIMEOUT_MS.',
@@ -165,14 +177,17 @@ export function classifyPostgresError(error: unknown, situation: Situation): unk
     );
   }
   if (sqlstate === '42501') {
-    return new PermissionDeniedError(`${who} is not allowed to ${doing} at ${where} (SQLSTATE 42501)`, {
+    if (loggingIn) {
+      return new PermissionDeniedError(`${who} may not connect to ${where} (SQLSTATE 42501)`, {
+        action: 'Grant the role CONNECT on the database.',
+      });
+    }
+    return new PermissionDeniedError(`${who} is not allowed to ${doing}`, {
       action:
-        situation.connectTimeoutMs !== undefined
-          ? 'Grant the role CONNECT on the database.'
-          : 'Give the admin role CREATEROLE (PostgreSQL 16+: also ADMIN OPTION on the application role); RDS master users have both.',
+        'Give the admin role CREATEROLE (PostgreSQL 16+: also ADMIN OPTION on the application role); RDS master users have both.',
     });
   }
-  return situation.connectTimeoutMs === undefined ? error : classifyLogin(error, situation, where);
+  return loggingIn ? classifyLogin(error, situation, where) : error;
 }
 
 /** What only a login can fail with: the password, pg_hba, the database, TLS, the login timeout. */
@@ -234,7 +249,7 @@ export function classifyConnectError(error: unknown, attempt: Attempt): unknown 
   return classifyPostgresError(error, {
     endpoint: attempt.endpoint,
     who: `role ${quoted(attempt.username)} (${attempt.credential})`,
-    doing: 'logging in',
+    doing: 'log in',
     connectTimeoutMs: attempt.connectTimeoutMs,
   });
 }

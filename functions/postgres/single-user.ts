@@ -37,7 +37,8 @@ async function setOwnPassword(
   const statements = {
     endpoint: endpointOf(secret),
     login,
-    doing: 'changing its own password',
+    who: `role ${JSON.stringify(login.username)}`,
+    doing: 'change its own password',
     deadline: ctx,
   };
   try {
@@ -98,7 +99,7 @@ export async function testSingleUser(pending: PostgresSecret, ctx: Ctx): Promise
   const statements = {
     endpoint,
     login: login(pending, 'AWSPENDING'),
-    doing: 'checking which role the pending credential logs in as',
+    doing: 'check which role the pending credential logs in as',
     deadline: ctx,
   };
   const sessionUser = await withConnection(statements, async (connection) => {

@@ -151,7 +151,7 @@ describe.each(Object.keys(cases))('a %s target that accepts and never answers', 
 
       // The body was stopped, not left running: its connection is closed, it prints nothing more,
       // and no second alert follows.
-      await new Promise((resolve) => setTimeout(resolve, 2_500));
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
       expect(silent.open()).toBe(0);
       expect(lambda.output().slice(atFailure)).toBe('');
       expect(alerts.messages).toHaveLength(alertsBefore + 1);

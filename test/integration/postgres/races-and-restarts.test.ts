@@ -147,7 +147,7 @@ describe('PostgreSQL restarted in the middle of setSecret', () => {
     const clone = `${fixture.username}_clone`;
     expect((failure as LambdaInvokeError).errorType).toBe('TargetUnreachableError');
     expect((failure as LambdaInvokeError).message).toBe(
-      `127.0.0.1:${cluster.port}/${APP_DATABASE} ended the session: the server is shutting down or restarting (SQLSTATE 57P01) while setting the password of role "${clone}" as role "rotation_admin" (the master secret)`,
+      `127.0.0.1:${cluster.port}/${APP_DATABASE} ended the session: the server is shutting down or restarting (SQLSTATE 57P01) while the master user "rotation_admin" tried to set the password of role "${clone}"`,
     );
     expect(lastAudit(lambda, 'setSecret')).toMatchObject({
       outcome: 'failed',

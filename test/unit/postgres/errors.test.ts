@@ -68,7 +68,7 @@ describe('connection failures', () => {
 const statement = {
   endpoint: attempt.endpoint,
   who: 'the master user "admin"',
-  doing: 'setting the password of role "x"',
+  doing: 'set the password of role "x"',
 };
 
 describe('statement failures', () => {
@@ -113,7 +113,7 @@ describe('one classification for logins and statements: restarts and lost connec
         expect((error as RotationError).action).toBeTruthy();
       }
       expect((classifyPostgresError(withCode(code, text), statement) as Error).message).toContain(
-        'while setting the password of role "x" as the master user "admin"',
+        'while the master user "admin" tried to set the password of role "x"',
       );
     },
   );
@@ -125,7 +125,7 @@ describe('one classification for logins and statements: restarts and lost connec
     const error = classifyPostgresError(new Error(text), statement) as RotationError;
     expect(error).toBeInstanceOf(TargetUnreachableError);
     expect(error.message).toBe(
-      'db.internal:5432/crm closed the connection while setting the password of role "x" as the master user "admin"',
+      'db.internal:5432/crm closed the connection while the master user "admin" tried to set the password of role "x"',
     );
   });
 
