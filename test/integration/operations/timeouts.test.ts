@@ -62,11 +62,13 @@ describe('emergency-rotate out of time', () => {
     await driver.rotate(secretId, (event) => runRotationInvocation(createTestRotator(target), event));
     const emergency = await LocalLambda.start('emergency-rotate', {
       env: {
-        LAMBDA_TIMEOUT_MS: String(LAMBDA_TIMEOUT_MS),
+        // Time for DescribeSecret and RotateSecret, then the wait for the promotion.
+        LAMBDA_TIMEOUT_MS: '5000',
         ALERT_TOPIC_ARN: alerts.topicArn,
-        // Its own wait is longer than the invocation: only the deadline can end it.
+        // Its own wait is longer than the invocation: only the deadline can end it, in the pause
+        // between two looks at the labels.
         EMERGENCY_WAIT_SECONDS: '600',
-        EMERGENCY_POLL_MS: '100',
+        EMERGENCY_POLL_MS: '60000',
       },
     });
     try {
