@@ -1,22 +1,24 @@
 /**
  * `npm run bench [-- --rotations 20 --cold-runs 25 --retry-rotations 10 --throttle 0.25
- *   --scale 50,100,250,500 --concurrency 10]`
+ *   --scale 50,100,250,500 --concurrency 10 --report docs/bench]`
  *
  * Figures, not a timed test: bundle sizes and cold starts, rotation wall time and Secrets Manager
  * calls per secret type, the SDK retry modes under throttling, PostgreSQL at scale, peak memory of
- * warm function processes. Prints tables
- * and writes .bench/results.json. Every figure is measured here, against the same local servers the
+ * warm function processes. Prints tables, writes .bench/results.json and a report with charts
+ * (docs/bench/README.md and its SVGs). Every figure is measured here, against the same local servers the
  * demo uses; nothing is asserted, so a slow machine gives slow figures, never a failure.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { buildAll } from './build.mjs';
 import { measureBundles } from '../dev/bench/bundles';
 import { benchRetryModes, type RetryModeFigures } from '../dev/bench/retry-modes';
 import { benchRotations, type RotationFigures } from '../dev/bench/rotations';
+import { type BenchResults, writeReport } from '../dev/bench/report';
 import { benchScale, type ScaleFigures } from '../dev/bench/scale';
 import { round } from '../dev/bench/stats';
-import { table } from '../dev/lib/table';
+import { table } from '../ops/table';
 import { missingTools } from '../dev/lib/preflight';
 import { startCountingProxy } from '../dev/aws/counting-proxy';
 import { motoEnvironment, startMoto } from '../dev/aws/moto';
@@ -33,6 +35,7 @@ const { values } = parseArgs({
     scale: { type: 'string', default: '50,100,250,500' },
     concurrency: { type: 'string', default: '10' },
     out: { type: 'string', default: '.bench/results.json' },
+    report: { type: 'string', default: 'docs/bench' },
   },
 });
 const rotations = Number(values.rotations);
@@ -52,6 +55,8 @@ async function main(): Promise<number> {
     return 2;
   }
   await buildAll({ quiet: true });
+  // Other jobs on the machine slow every figure: the report says how busy it was.
+  const loadAtStart = loadavg()[0] ?? 0;
 
   say(`Bundles and cold start (median of ${coldRuns} fresh processes each, Node ${process.versions.node})`);
   const bundles = measureBundles(coldRuns);
@@ -194,7 +199,8 @@ async function main(): Promise<number> {
     measuredAt: new Date().toISOString(),
     node: process.versions.node,
     machine: {
-      cpus: (await import('node:os')).cpus().length,
+      cpus: cpus().length,
+      loadAverage: { start: round(loadAtStart, 2), end: round(loadavg()[0] ?? 0, 2) },
       platform: process.platform,
       arch: process.arch,
     },
@@ -206,6 +212,18 @@ async function main(): Promise<number> {
   writeFileSync(values.out, `${JSON.stringify(report, null, 2)}\n`);
   say();
   say(`wrote ${values.out}`);
+  const forReport: BenchResults = {
+    ...report,
+    coldStarts: bundles.bundles.map((b) => ({
+      function: b.function,
+      bytes: b.bytes,
+      gzipBytes: b.gzipBytes,
+      medianMs: b.coldStartMs,
+      p95Ms: b.coldStartP95Ms,
+      vsNode: round(b.coldStartMs / bundles.nodeStartMs),
+    })),
+  };
+  for (const file of writeReport(forReport, values.report)) say(`wrote ${file}`);
   return 0;
 }
 

@@ -1,15 +1,20 @@
 /**
- * `npm run demo`: the suite's main job on a laptop. Starts moto (Secrets Manager, SNS, Lambda),
- * a PostgreSQL cluster and a Redis server with real password checks, a local Zoho, a webhook
- * receiver and an MCP server; creates one secret of each kind under the naming convention; rotates
- * each through its built bundle the way Secrets Manager would, printing every step; proves what
- * each rotation promises; runs one emergency rotation with revokePrevious; prints a summary, cleans
- * up everything it started, and exits non-zero if anything failed. Never prints a secret value.
+ * `npm run demo`: the suite's main job on a laptop. Starts moto (Secrets Manager, SNS, Lambda,
+ * CloudWatch Logs), a PostgreSQL cluster and a Redis server with real password checks, a local
+ * Zoho, a webhook receiver and an MCP server; creates one secret of each kind under the naming
+ * convention; rotates each through its built bundle (rebuilt first if a source changed) the way
+ * Secrets Manager would, printing every step; proves what each rotation promises; runs one
+ * emergency rotation with revokePrevious; prints a summary, then the estate as `npm run status`
+ * shows it; cleans up everything it started, and exits non-zero if anything failed. Never prints a
+ * secret value. README.md's excerpt of this output is compared with a real run by a test.
  */
-import { buildAll } from './build.mjs';
+import { monitorConfigFromEnv } from '../functions/rotation-monitor/settings';
+import { needsAction } from '../functions/rotation-monitor/assess';
+import { shipFunctionOutput } from '../dev/aws/cloudwatch-logs';
 import { LocalLambda } from '../dev/aws/local-lambda';
+import { ensureFreshBundles } from '../dev/lib/fresh-build';
 import { missingTools } from '../dev/lib/preflight';
-import { table } from '../dev/lib/table';
+import { table } from '../ops/table';
 import { type MotoServer, motoEnvironment, startMoto } from '../dev/aws/moto';
 import { type PostgresCluster, startPostgres } from '../dev/targets/postgres/cluster';
 import { RotationDriver, type StepAttempt } from '../dev/aws/rotation-driver';
@@ -18,6 +23,9 @@ import { credentialsIn, type RotationFunctions, startRotationFunctions } from '.
 import { SecretsAdmin } from '../dev/aws/secrets-admin';
 import { startSnsListener } from '../dev/aws/sns-listener';
 import { type RotationTarget, startLocalTargets } from '../dev/targets';
+import { readEstate } from '../ops/status/estate';
+import { renderTable, styleFor } from '../ops/status/render';
+import { emergencyFunctionName, logGroupOf } from '../ops/suite';
 
 const ORG = 'sergas';
 const ENV = 'dev';
@@ -45,14 +53,17 @@ async function main(): Promise<number> {
   const cleanup: (() => Promise<unknown>)[] = [];
   const outcomes: Outcome[] = [];
   try {
-    say('building the function bundles...');
-    await buildAll({ quiet: true });
+    const bundles = await ensureFreshBundles();
+    say(
+      `${bundles.functions.length} function bundles in dist/, ${bundles.rebuilt ? bundles.functions.length : 0} rebuilt`,
+    );
+    const started = new Date();
 
     const moto: MotoServer = await startMoto();
     cleanup.push(() => moto.stop());
     // The functions and this script talk to moto; rotators may call the local http servers.
     Object.assign(process.env, motoEnvironment(moto.endpoint), { ALLOW_LOOPBACK_HTTP: 'true' });
-    say(`moto (Secrets Manager, SNS, Lambda) on ${moto.endpoint}`);
+    say(`moto (Secrets Manager, SNS, Lambda, CloudWatch Logs) on ${moto.endpoint}`);
 
     const alerts = await startSnsListener(`${ORG}-${ENV}-rotation-alerts`);
     cleanup.push(() => alerts.stop());
@@ -88,7 +99,8 @@ async function main(): Promise<number> {
     for (const target of targets) outcomes.push(await rotateAndProve(target, admin, functions));
 
     say();
-    outcomes.push(await emergency(targets[1] as RotationTarget, admin, functions, cleanup));
+    const emergencyOutput: string[] = [];
+    outcomes.push(await emergency(targets[1] as RotationTarget, admin, functions, cleanup, emergencyOutput));
 
     say();
     say(
@@ -110,7 +122,24 @@ async function main(): Promise<number> {
     say(`secret values found in function output or alerts: ${leaked}`);
     const failed = outcomes.filter((o) => !o.ok).length + (leaked > 0 ? 1 : 0);
     say(failed === 0 ? 'all rotations proven.' : `${failed} problem(s): see above.`);
-    return failed === 0 ? 0 : 1;
+
+    // What Lambda does with the functions' output, then what an operator looks at next.
+    for (const [functionName, output] of functions.outputByFunction())
+      await shipFunctionOutput(logGroupOf(functionName), output);
+    await shipFunctionOutput(
+      logGroupOf(emergencyFunctionName({ org: ORG, env: ENV })),
+      emergencyOutput.join(''),
+    );
+    const estate = await readEstate({
+      stack: { org: ORG, env: ENV },
+      thresholds: monitorConfigFromEnv(),
+      auditSince: started,
+    });
+    say();
+    say('the estate, as npm run status shows it:');
+    say(renderTable(estate, styleFor(process.stdout)));
+    const troubled = estate.secrets.filter((secret) => needsAction(secret.state)).length;
+    return failed + troubled === 0 ? 0 : 1;
   } catch (error) {
     say(`demo failed: ${(error as Error).message}`);
     return 1;
@@ -178,6 +207,7 @@ async function emergency(
   admin: SecretsAdmin,
   functions: RotationFunctions,
   cleanup: (() => Promise<unknown>)[],
+  output: string[],
 ): Promise<Outcome> {
   say(`Emergency rotation of ${target.label} with revokePrevious`);
   // Secrets Manager's part after RotateSecret: invoke the four steps (moto does not).
@@ -215,6 +245,7 @@ async function emergency(
     return failed(target, started, 'emergency failed');
   } finally {
     await service.stop();
+    output.push(emergencyLambda.output());
   }
 }
 

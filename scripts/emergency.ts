@@ -8,10 +8,9 @@
  * logs on stderr; exits non-zero when the rotation failed.
  */
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { buildAll } from './build.mjs';
-import { bundlePath, LambdaInvokeError, LocalLambda } from '../dev/aws/local-lambda';
+import { LambdaInvokeError, LocalLambda } from '../dev/aws/local-lambda';
+import { ensureFreshBundles } from '../dev/lib/fresh-build';
 
 const USAGE =
   'usage: npm run emergency -- --secret-id <id> --reason "<why>" [--revoke-previous] [--function <name>] [--local [--wait-seconds N]]';
@@ -94,7 +93,7 @@ async function viaLocalBundle(): Promise<unknown> {
     `running dist/emergency-rotate locally against ${endpoint}; waiting up to ${waitSeconds} s for the ` +
       'new version to become AWSCURRENT (--wait-seconds)',
   );
-  if (!existsSync(bundlePath('emergency-rotate'))) await buildAll({ quiet: true });
+  if ((await ensureFreshBundles()).rebuilt) say('rebuilt dist/: the sources are newer than the bundles');
   const lambda = await LocalLambda.start('emergency-rotate', {
     env: { EMERGENCY_WAIT_SECONDS: waitSeconds },
   });

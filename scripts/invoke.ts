@@ -2,13 +2,13 @@
  * `npm run invoke -- <function> <event.json> [--env KEY=VALUE ...] [--quiet]`
  *
  * What `sam local invoke -e <event.json> <Function>` does, without Docker: runs the built bundle
- * dist/<function>/index.mjs in a fresh process with a Lambda-shaped context, against whatever the
+ * dist/<function>/index.mjs (rebuilt first when any source is newer) in a fresh process with a Lambda-shaped context, against whatever the
  * environment names (AWS_ENDPOINT_URL for moto locally, real AWS with your credentials otherwise).
  * Prints the function's structured log lines to stderr and its result (or error) as JSON to stdout.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { buildAll } from './build.mjs';
-import { bundlePath, LambdaInvokeError, LocalLambda } from '../dev/aws/local-lambda';
+import { LambdaInvokeError, LocalLambda } from '../dev/aws/local-lambda';
+import { ensureFreshBundles } from '../dev/lib/fresh-build';
 
 function usage(message: string): never {
   process.stderr.write(
@@ -40,10 +40,11 @@ try {
   usage(`${eventFile} is not valid JSON`);
 }
 
-if (!existsSync(bundlePath(functionName))) {
-  const built = await buildAll({ quiet: true });
-  if (!built.includes(functionName)) usage(`unknown function ${functionName}; known: ${built.join(', ')}`);
-}
+// An edit since the last build would otherwise run the old bundle, silently.
+const { functions, rebuilt } = await ensureFreshBundles();
+if (rebuilt && !quiet) process.stderr.write('rebuilt dist/: the sources are newer than the bundles\n');
+if (!functions.includes(functionName))
+  usage(`unknown function ${functionName}; known: ${functions.join(', ')}`);
 
 const lambda = await LocalLambda.start(functionName, { env, echo: false });
 let exitCode = 0;

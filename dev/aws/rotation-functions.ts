@@ -1,3 +1,4 @@
+import { rotationFunctionName } from '../../ops/suite';
 import { LocalLambda } from './local-lambda';
 import { type LocalLambdaServer, startLocalLambdaServer } from './local-lambda-server';
 import type { InvokeStep } from './rotation-driver';
@@ -5,7 +6,7 @@ import type { RotationTarget } from '../targets/index';
 
 /** The deployed name of a rotation function (template.yaml: `${Org}-${Environment}-<folder>-rotation`). */
 export function deployedName(functionFolder: string, org = 'sergas', env = 'dev'): string {
-  return `${org}-${env}-${functionFolder}-rotation`;
+  return rotationFunctionName({ org, env }, functionFolder);
 }
 
 export interface RotationFunctions {
@@ -17,6 +18,8 @@ export interface RotationFunctions {
   invoker(target: RotationTarget): InvokeStep;
   /** Everything every function printed so far (for no-leak checks). */
   output(): string;
+  /** What each function printed, by deployed name: what Lambda would have sent to CloudWatch Logs. */
+  outputByFunction(): Map<string, string>;
   stop(): Promise<void>;
 }
 
@@ -50,6 +53,8 @@ export async function startRotationFunctions(targets: readonly RotationTarget[])
     nameOf: (target) => deployedName(target.functionName),
     invoker: (target) => (event) => lambdaOf(target).invoke(event),
     output: () => [...lambdas.values()].map((l) => l.output()).join('\n'),
+    outputByFunction: () =>
+      new Map([...lambdas].map(([folder, lambda]) => [deployedName(folder), lambda.output()])),
     async stop() {
       await Promise.all([...lambdas.values()].map((l) => l.stop()));
       await api.stop();

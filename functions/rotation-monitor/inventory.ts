@@ -4,7 +4,7 @@ import {
   ListSecretVersionIdsCommand,
   type SecretListEntry,
 } from '@aws-sdk/client-secrets-manager';
-import type { Deadline } from '../../shared/net/deadline';
+import { type Deadline, noDeadline } from '../../shared/net/deadline';
 import { secretsManager, within } from '../../shared/secrets/client';
 import { Stage } from '../../shared/secrets/stages';
 import type { SecretFacts } from './assess';
@@ -44,12 +44,20 @@ export async function listSuiteSecrets(
   return Promise.all(matching.map((entry) => toFacts(entry, deadline)));
 }
 
-async function toFacts(entry: SecretListEntry, deadline: Deadline): Promise<SecretFacts> {
+/**
+ * What the assessment needs about one listed secret. Only a secret with a pending version costs a
+ * call (ListSecretVersionIds, to learn how old it is). Also used by `npm run status`.
+ */
+export async function toFacts(
+  entry: SecretListEntry,
+  deadline: Deadline = noDeadline(),
+): Promise<SecretFacts> {
   const arn = entry.ARN ?? entry.Name ?? '';
   const stages = entry.SecretVersionsToStages ?? {};
-  const hasStrayPending = Object.values(stages).some(
-    (labels) => labels.includes(Stage.Pending) && !labels.includes(Stage.Current),
-  );
+  const pendingVersionIds = Object.entries(stages)
+    .filter(([, labels]) => labels.includes(Stage.Pending) && !labels.includes(Stage.Current))
+    .map(([versionId]) => versionId);
+  const hasStrayPending = pendingVersionIds.length > 0;
   return {
     name: entry.Name ?? arn,
     arn,
@@ -59,8 +67,8 @@ async function toFacts(entry: SecretListEntry, deadline: Deadline): Promise<Secr
     intervalTag: entry.Tags?.find((tag) => tag.Key === INTERVAL_TAG)?.Value,
     automaticallyAfterDays: entry.RotationRules?.AutomaticallyAfterDays,
     scheduleExpression: entry.RotationRules?.ScheduleExpression,
-    // Only secrets with a pending version cost a second call, to learn how old it is.
     pendingSince: hasStrayPending ? await pendingVersionDates(arn, deadline) : [],
+    pendingVersionIds,
   };
 }
 

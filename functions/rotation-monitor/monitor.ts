@@ -1,9 +1,10 @@
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { publishNotice } from '../../shared/observability/alerts';
+import { logger } from '../../shared/observability/logger';
 import type { AuditedResult } from '../../shared/rotation/audit';
 import { type AuditedOperation, type Invocation, runAudited } from '../../shared/rotation/auditing';
 import { type Assessment, assess } from './assess';
-import { listSuiteSecrets } from './inventory';
+import { type InventoryOptions, listSuiteSecrets } from './inventory';
 import { type MonitorConfig, monitorConfigFromEnv } from './settings';
 
 export interface MonitorSummary {
@@ -92,6 +93,7 @@ async function monitor(
       OverdueSecrets: summary.overdue.length,
       StuckSecrets: summary.stuck.length,
       DisabledSecrets: summary.disabled.length,
+      NoSecretsFound: summary.checked === 0 ? 1 : 0,
     },
   );
   audit.note({
@@ -100,6 +102,7 @@ async function monitor(
     stuck: summary.stuck.length,
     disabled: summary.disabled.length,
   });
+  if (summary.checked === 0) return { ...summary, ...(await warnNothingFound(settings, now, deadline)) };
 
   const troubled = assessments.filter((a) => a.problems.length > 0);
   if (troubled.length > 0) {
@@ -121,4 +124,31 @@ async function monitor(
         ? `all ${assessments.length} secrets healthy`
         : `${troubled.length} secrets need attention`,
   };
+}
+
+/**
+ * An estate with no secret found is not a healthy one: the tag is missing, misspelt or carries
+ * another environment's value, and every overdue rotation would go unseen. Say so in a warning
+ * line, the NoSecretsFound metric (set by the caller) and an SNS notice.
+ */
+async function warnNothingFound(inventory: InventoryOptions, now: Date, deadline: Invocation['deadline']) {
+  const filter = `${inventory.tagKey}=${inventory.tagValue ?? '*'}`;
+  const action =
+    `Tag each secret of the suite ${filter} (docs/operations.md, "Tag the secrets"), or correct ` +
+    'MONITOR_TAG_KEY / MONITOR_TAG_VALUE if the secrets carry another tag.';
+  logger.warn(`rotation monitor found no secret tagged ${filter}: nothing was checked`, {
+    monitor: { tagKey: inventory.tagKey, tagValue: inventory.tagValue, action },
+  });
+  await publishNotice(
+    `Rotation monitor: no secret found tagged ${filter}`,
+    {
+      type: 'rotation-monitor',
+      checkedAt: now.toISOString(),
+      checked: 0,
+      problem: `no secret is tagged ${filter}, so no rotation was checked`,
+      action,
+    },
+    deadline.signal,
+  );
+  return { outcome: 'succeeded' as const, detail: `no secret found tagged ${filter}: nothing was checked` };
 }

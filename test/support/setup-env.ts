@@ -9,12 +9,19 @@ Object.assign(process.env, motoEnvironment('http://127.0.0.1:9'), {
 });
 
 // The functions log one JSON line per step and emit metrics as JSON lines: useful in Lambda, noise
-// in a test report. Drop them here (tests that assert on them capture them first, see capture.ts);
-// TEST_LOGS=1 shows them.
+// in a test report, and a failure's audit line ({"level":"ERROR",...}, on stderr) would look like a
+// failing test in a green run. Drop them from both streams here (tests that assert on them capture
+// them first, see capture.ts); TEST_LOGS=1 shows them.
+const isFunctionOutput = (chunk: unknown) =>
+  typeof chunk === 'string' && (chunk.startsWith('{"level":') || chunk.startsWith('{"_aws":'));
+
+function dropFunctionOutput(stream: NodeJS.WriteStream): void {
+  const write = stream.write.bind(stream);
+  stream.write = ((chunk: unknown, ...rest: never[]) =>
+    isFunctionOutput(chunk) ? true : write(chunk as string, ...rest)) as typeof stream.write;
+}
+
 if (!process.env.TEST_LOGS) {
-  const write = process.stdout.write.bind(process.stdout);
-  const isFunctionOutput = (chunk: unknown) =>
-    typeof chunk === 'string' && (chunk.startsWith('{"level":') || chunk.startsWith('{"_aws":'));
-  process.stdout.write = ((chunk: unknown, ...rest: never[]) =>
-    isFunctionOutput(chunk) ? true : write(chunk as string, ...rest)) as typeof process.stdout.write;
+  dropFunctionOutput(process.stdout);
+  dropFunctionOutput(process.stderr);
 }

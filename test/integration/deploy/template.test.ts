@@ -204,6 +204,7 @@ describe('template.yaml', () => {
       .filter((a) => a.Namespace !== 'AWS/Lambda');
     expect(monitorAlarms.map((a) => a.MetricName).sort()).toEqual([
       'DisabledSecrets',
+      'NoSecretsFound',
       'OverdueSecrets',
       'StuckSecrets',
     ]);

@@ -103,4 +103,37 @@ describe('rotation-monitor', () => {
       await monitor.stop();
     }
   });
+
+  it('warns (log line, metric, SNS notice) when no secret carries its tag, instead of reporting a healthy estate', async () => {
+    const empty = await startSnsListener(`monitor-empty-${Date.now()}`);
+    const untagged = `${TAG_VALUE}-nobody`;
+    const monitor = await LocalLambda.start('rotation-monitor', {
+      env: {
+        MONITOR_TAG_KEY: 'rotation-suite',
+        MONITOR_TAG_VALUE: untagged,
+        ALERT_TOPIC_ARN: empty.topicArn,
+      },
+    });
+    try {
+      expect(await monitor.invoke({})).toMatchObject({ checked: 0, secrets: [] });
+      const lines = monitor.jsonLines();
+      const warning = lines.find((line) => line.level === 'WARN');
+      expect(warning?.message).toBe(
+        `rotation monitor found no secret tagged rotation-suite=${untagged}: nothing was checked`,
+      );
+      expect(lines.find((line) => line.audit)).toMatchObject({
+        audit: { outcome: 'succeeded', detail: expect.stringContaining('nothing was checked') },
+      });
+      expect(lines.find((line) => 'MonitoredSecrets' in line)).toMatchObject({
+        MonitoredSecrets: 0,
+        NoSecretsFound: 1,
+      });
+      const [notice] = await empty.waitFor(1);
+      expect(notice?.Subject).toBe(`Rotation monitor: no secret found tagged rotation-suite=${untagged}`);
+      expect(JSON.parse(notice?.Message ?? '{}')).toMatchObject({ checked: 0, action: expect.any(String) });
+    } finally {
+      await monitor.stop();
+      await empty.stop();
+    }
+  });
 });

@@ -136,6 +136,13 @@ describe('events/', () => {
     );
   });
 
+  it("shapes the monitor's scheduled event as EventBridge sends it: detail is an object, not a string", () => {
+    const event = readEvent('rotation-monitor', 'scheduled') as Record<string, unknown>;
+    expect(event).toMatchObject({ 'detail-type': 'Scheduled Event', version: '0' });
+    expect(event.detail).toEqual({});
+    expect(Date.parse(String(event.time))).not.toBeNaN();
+  });
+
   it('names secrets that no other test file creates (they all share one moto server per run)', () => {
     const names = ROTATION_FUNCTIONS.map((fn) => rotationEvent(fn, 'createSecret').SecretId);
     const others = readdirSync('test', { recursive: true, encoding: 'utf8' })

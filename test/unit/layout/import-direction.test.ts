@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
  * functions/ -> shared/ only (and a function never imports another function's folder); shared/
  * never imports functions/; the thin layers of shared/ never import the rotation core; nothing in
  * functions/ or shared/ imports dev/, scripts/ or test/, nor a package that is not a dependency
- * (what ships); dev/ and scripts/ never import test/.
+ * (what ships); ops/ imports only functions/ and shared/; dev/ and scripts/ never import test/.
  */
 const root = resolve(import.meta.dirname, '../../..');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
@@ -105,8 +105,17 @@ describe('import direction', () => {
     expect(offending.map(describeImport)).toEqual([]);
   });
 
+  it('keeps ops/ (what operators run against a real account) free of dev/, scripts/ and test/', () => {
+    const ops = sourcesUnder('ops').flatMap(importsOf);
+    expect(ops.length).toBeGreaterThan(5);
+    const offending = ops.filter(
+      (i) => i.relative && !['functions', 'shared', 'ops'].includes(topOf(i.target)),
+    );
+    expect(offending.map(describeImport)).toEqual([]);
+  });
+
   it('keeps dev/ and scripts/ free of test/ (the tests use the local stack, not the other way round)', () => {
-    const offending = [...sourcesUnder('dev'), ...sourcesUnder('scripts')]
+    const offending = [...sourcesUnder('dev'), ...sourcesUnder('scripts'), ...sourcesUnder('ops')]
       .flatMap(importsOf)
       .filter((i) => i.relative && topOf(i.target) === 'test');
     expect(offending.map(describeImport)).toEqual([]);

@@ -94,4 +94,42 @@ describe('assess', () => {
       problems: ['rotation is disabled'],
     });
   });
+
+  it('names one state per secret, worst first: stuck, overdue, disabled, rotating, ok', () => {
+    const state = (facts: Partial<SecretFacts>) => assess(secret(facts), now, thresholds).state;
+    expect(state({})).toBe('ok');
+    expect(state({ pendingSince: [ago(HOUR)] })).toBe('rotating');
+    expect(state({ rotationEnabled: false })).toBe('disabled');
+    expect(state({ rotationEnabled: false, lastRotatedDate: ago(200 * DAY) })).toBe('overdue');
+    expect(state({ lastRotatedDate: ago(200 * DAY), pendingSince: [ago(5 * HOUR)] })).toBe('stuck');
+  });
+
+  it('calls a rotation stuck at once when its open version failed in a way retries cannot fix', () => {
+    const failure = (retryable: boolean, version = 'v-pending') => ({
+      step: 'setSecret',
+      errorClass: retryable ? 'TargetUnreachableError' : 'CredentialRejectedError',
+      retryable,
+      version,
+      at: ago(10 * 60_000),
+    });
+    const open = { pendingSince: [ago(20 * 60_000)], pendingVersionIds: ['v-pending'] };
+    const unfixable = assess(secret({ ...open, lastFailure: failure(false) }), now, thresholds);
+    expect(unfixable).toMatchObject({ state: 'stuck', stuck: true, rotating: false, stuckAt: 'setSecret' });
+    expect(unfixable.problems).toEqual([
+      'setSecret failed with CredentialRejectedError, which retries cannot fix',
+    ]);
+    // Retryable: the service is still retrying, so it is rotating (the status shows the failure).
+    expect(assess(secret({ ...open, lastFailure: failure(true) }), now, thresholds)).toMatchObject({
+      state: 'rotating',
+      stuck: false,
+    });
+    // A failure of another version (an earlier rotation) says nothing about the open one.
+    expect(assess(secret({ ...open, lastFailure: failure(false, 'v-old') }), now, thresholds).state).toBe(
+      'rotating',
+    );
+    // Stuck by age, the failed step is named when it belongs to the open rotation.
+    const old = { pendingSince: [ago(5 * HOUR)], pendingVersionIds: ['v-pending'] };
+    expect(assess(secret({ ...old, lastFailure: failure(true) }), now, thresholds).stuckAt).toBe('setSecret');
+    expect(assess(secret(old), now, thresholds).stuckAt).toBeUndefined();
+  });
 });
