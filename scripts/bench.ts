@@ -1,10 +1,11 @@
 /**
- * `npm run bench [-- --rotations 20 --cold-runs 25 --scale 50,100,250,500 --concurrency 10
- *   --report docs/bench]`
+ * `npm run bench [-- --rotations 20 --cold-runs 25 --retry-rotations 10 --throttle 0.25
+ *   --scale 50,100,250,500 --concurrency 10 --report docs/bench]`
  *
  * Figures, not a timed test: bundle sizes and cold starts, rotation wall time and Secrets Manager
- * calls per secret type, PostgreSQL at scale, peak memory of warm function processes. Prints tables,
- * writes .bench/results.json and a report with charts (docs/bench/README.md and its SVGs). Every figure is measured here, against the same local servers the
+ * calls per secret type, the SDK retry modes under throttling, PostgreSQL at scale, peak memory of
+ * warm function processes. Prints tables, writes .bench/results.json and a report with charts
+ * (docs/bench/README.md and its SVGs). Every figure is measured here, against the same local servers the
  * demo uses; nothing is asserted, so a slow machine gives slow figures, never a failure.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -12,6 +13,7 @@ import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { buildAll } from './build.mjs';
 import { measureBundles } from '../dev/bench/bundles';
+import { benchRetryModes, type RetryModeFigures } from '../dev/bench/retry-modes';
 import { benchRotations, type RotationFigures } from '../dev/bench/rotations';
 import { type BenchResults, writeReport } from '../dev/bench/report';
 import { benchScale, type ScaleFigures } from '../dev/bench/scale';
@@ -28,6 +30,8 @@ const { values } = parseArgs({
   options: {
     rotations: { type: 'string', default: '20' },
     'cold-runs': { type: 'string', default: '25' },
+    'retry-rotations': { type: 'string', default: '10' },
+    throttle: { type: 'string', default: '0.25' },
     scale: { type: 'string', default: '50,100,250,500' },
     concurrency: { type: 'string', default: '10' },
     out: { type: 'string', default: '.bench/results.json' },
@@ -36,6 +40,8 @@ const { values } = parseArgs({
 });
 const rotations = Number(values.rotations);
 const coldRuns = Number(values['cold-runs']);
+const retryRotations = Number(values['retry-rotations']);
+const throttledFraction = Number(values.throttle);
 const scaleSizes = values.scale.split(',').filter(Boolean).map(Number);
 const concurrency = Number(values.concurrency);
 
@@ -70,7 +76,11 @@ async function main(): Promise<number> {
   say(`(cold start includes Node's own start: ${bundles.nodeStartMs} ms for an empty script)`);
 
   const cleanup: (() => Promise<unknown>)[] = [];
-  const results: { rotations: RotationFigures[]; scale: ScaleFigures[] } = { rotations: [], scale: [] };
+  const results: { rotations: RotationFigures[]; retryModes: RetryModeFigures[]; scale: ScaleFigures[] } = {
+    rotations: [],
+    retryModes: [],
+    scale: [],
+  };
   try {
     const moto = await startMoto();
     cleanup.push(() => moto.stop());
@@ -125,6 +135,46 @@ async function main(): Promise<number> {
     if (comparison) {
       say();
       say(comparison);
+    }
+
+    if (retryRotations > 0) {
+      say();
+      say(
+        `SDK retry modes under throttling (${Math.round(throttledFraction * 100)}% of Secrets Manager calls answered ThrottlingException; ${retryRotations} rotations per mode and type, alternating)`,
+      );
+      for (const target of targets) {
+        results.retryModes.push(
+          await benchRetryModes(target, moto.endpoint, retryRotations, throttledFraction),
+        );
+      }
+      const ms = (value: number) => `${value} ms`;
+      say(
+        table(
+          [
+            'type',
+            'standard median',
+            'standard worst',
+            'adaptive median',
+            'adaptive worst',
+            'adaptive/standard',
+            'failures s/a',
+            'throttled s/a',
+          ],
+          results.retryModes.map(({ type, modes: { standard, adaptive } }) => [
+            type,
+            ms(standard.medianMs),
+            ms(standard.worstMs),
+            ms(adaptive.medianMs),
+            ms(adaptive.worstMs),
+            `${round(adaptive.medianMs / standard.medianMs, 2)}x`,
+            `${standard.failures}/${adaptive.failures}`,
+            `${standard.throttledCalls}/${adaptive.throttledCalls}`,
+          ]),
+        ),
+      );
+      say(
+        '(the four steps of a rotation; throttled: calls per rotation the proxy answered ThrottlingException)',
+      );
     }
 
     say();

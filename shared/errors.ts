@@ -83,6 +83,18 @@ export class TargetUnreachableError extends RotationError {
   }
 }
 
+/**
+ * The invocation ran out of time: it stopped at its deadline margin, a moment before the Lambda
+ * deadline, and reported what it was waiting for. Usually a target that accepts and never answers.
+ */
+export class InvocationTimeoutError extends RotationError {
+  override readonly name: string = 'InvocationTimeoutError';
+
+  constructor(message: string, options: RotationErrorOptions = {}) {
+    super(message, { retryable: true, ...options });
+  }
+}
+
 /** The target's TLS certificate could not be verified. Not transient: fix the CA bundle or the host. */
 export class TlsVerificationError extends RotationError {
   override readonly name: string = 'TlsVerificationError';

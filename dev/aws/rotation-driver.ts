@@ -121,6 +121,36 @@ export class RotationDriver {
     return token;
   }
 
+  /**
+   * Give up on a failed rotation the way emergency-rotate does, so the next RotateSecret is
+   * accepted: its pending version loses AWSPENDING and keeps ROTATION_ABANDONED (its setSecret
+   * may have changed the target, and the next setSecret may need to log in with it).
+   */
+  async abandonPending(secretId: string): Promise<void> {
+    const description = await this.sm.send(new DescribeSecretCommand({ SecretId: secretId }));
+    const versions = Object.entries(description.VersionIdsToStages ?? {});
+    let holder = versions.find(([, stages]) => stages.includes('ROTATION_ABANDONED'))?.[0];
+    for (const [versionId, stages] of versions) {
+      if (!stages.includes('AWSPENDING') || stages.includes('AWSCURRENT')) continue;
+      await this.sm.send(
+        new UpdateSecretVersionStageCommand({
+          SecretId: secretId,
+          VersionStage: 'ROTATION_ABANDONED',
+          MoveToVersionId: versionId,
+          ...(holder && holder !== versionId ? { RemoveFromVersionId: holder } : {}),
+        }),
+      );
+      holder = versionId;
+      await this.sm.send(
+        new UpdateSecretVersionStageCommand({
+          SecretId: secretId,
+          VersionStage: 'AWSPENDING',
+          RemoveFromVersionId: versionId,
+        }),
+      );
+    }
+  }
+
   /** What the service does after a successful finishSecret: AWSPENDING leaves the promoted version. */
   async clearPendingLabel(secretId: string, token: string): Promise<void> {
     const description = await this.sm.send(new DescribeSecretCommand({ SecretId: secretId }));

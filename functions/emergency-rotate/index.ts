@@ -1,4 +1,4 @@
-import { withPowertools } from '../../shared/observability/lambda-handler';
-import { emergencyRotate } from './emergency-rotation';
+import { auditedHandler } from '../../shared/rotation/auditing';
+import { emergencyOperation } from './emergency-rotation';
 
-export const handler = withPowertools((event: unknown) => emergencyRotate(event));
+export const handler = auditedHandler(emergencyOperation());

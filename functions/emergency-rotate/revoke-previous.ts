@@ -1,5 +1,6 @@
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import * as z from 'zod/mini';
+import { type Deadline, sdkCall } from '../../shared/net/deadline';
 import { RevokeFailedError } from './errors';
 
 let client: LambdaClient | undefined;
@@ -39,6 +40,7 @@ export async function invokeRevoke(
   rotationLambdaArn: string,
   secretArn: string,
   reason: string,
+  deadline: Deadline,
   previousVersionId?: string,
 ): Promise<void> {
   const out = await lambda().send(
@@ -54,6 +56,7 @@ export async function invokeRevoke(
         }),
       ),
     }),
+    sdkCall(deadline, `the rotation function ${rotationLambdaArn} (Lambda Invoke, revokePrevious)`),
   );
   const payload = parsePayload(out.Payload ? new TextDecoder().decode(out.Payload) : '');
   if (out.FunctionError) {

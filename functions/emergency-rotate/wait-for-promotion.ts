@@ -1,3 +1,5 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Deadline } from '../../shared/net/deadline';
 import { describeSecret, hasStage } from '../../shared/secrets/describe';
 import { Stage } from '../../shared/secrets/stages';
 import { RotationAbandonedError, RotationTimeoutError } from './errors';
@@ -16,10 +18,11 @@ export async function waitForPromotion(
   secretArn: string,
   token: string,
   options: WaitOptions,
+  invocation: Deadline,
 ): Promise<void> {
   const deadline = Date.now() + options.timeoutMs;
   for (;;) {
-    const description = await describeSecret(secretArn);
+    const description = await describeSecret(secretArn, invocation);
     if (hasStage(description, token, Stage.Current)) return;
     if (!hasStage(description, token, Stage.Pending)) {
       throw new RotationAbandonedError(
@@ -39,6 +42,7 @@ export async function waitForPromotion(
     }
     // Never sleep past the deadline: the bound is what the function's timeout budget relies on.
     const pause = Math.min(options.pollMs, Math.max(0, deadline - Date.now()));
-    await new Promise((resolve) => setTimeout(resolve, pause));
+    invocation.waitingFor(`the rotation of ${description.name} to promote version ${token}`);
+    await sleep(pause, undefined, { signal: invocation.signal });
   }
 }

@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import * as z from 'zod/mini';
+import type { Deadline } from '../../shared/net/deadline';
 import { httpRequest, httpTimeoutMs } from '../../shared/net/http';
 import { describeIssues } from '../../shared/rotation/secret-format';
 import { initializeRefusal, McpProtocolError } from './errors';
@@ -47,6 +48,7 @@ export interface InitializeOutcome {
 export async function initializeWithToken(
   serverUrl: URL,
   token: string,
+  deadline: Deadline,
   timeoutMs = httpTimeoutMs(),
 ): Promise<InitializeOutcome> {
   const where = `MCP server at ${serverUrl.host}`;
@@ -67,8 +69,9 @@ export async function initializeWithToken(
     },
     responseType: 'stream',
     timeoutMs,
+    deadline,
   });
-  const reading = { where, deadlineMs: timeoutMs };
+  const reading = { where, deadlineMs: timeoutMs, signal: deadline.signal };
 
   if (response.status !== 200) {
     const detail = await errorBodyMessage(response.data, { ...reading, maxBytes: 8192 });
@@ -98,7 +101,7 @@ export async function initializeWithToken(
     serverName: result.serverInfo.name,
     session:
       typeof sessionId === 'string' && sessionId !== ''
-        ? await endSession(serverUrl, token, sessionId, result.protocolVersion, timeoutMs)
+        ? await endSession(serverUrl, token, sessionId, result.protocolVersion, timeoutMs, deadline)
         : 'none',
   };
 }
@@ -158,6 +161,7 @@ async function endSession(
   sessionId: string,
   protocolVersion: string,
   timeoutMs: number,
+  deadline: Deadline,
 ): Promise<InitializeOutcome['session']> {
   try {
     const response = await httpRequest({
@@ -171,9 +175,12 @@ async function endSession(
       },
       responseType: 'text',
       timeoutMs,
+      deadline,
     });
     return response.status >= 200 && response.status < 300 ? 'ended' : 'end-refused';
-  } catch {
+  } catch (error) {
+    // Past the deadline the invocation has failed: nothing to report as a session outcome.
+    if (deadline.signal.aborted) throw error;
     return 'end-failed';
   }
 }

@@ -11,6 +11,8 @@ export interface BodyReading {
   /** "MCP server at mcp.example.com", for error messages. */
   where: string;
   deadlineMs: number;
+  /** The invocation's deadline: reading stops when it fires. */
+  signal?: AbortSignal;
   maxBytes?: number;
 }
 
@@ -31,6 +33,8 @@ async function consume(
     timedOut = true;
     stream.destroy();
   }, reading.deadlineMs);
+  const stop = () => stream.destroy();
+  reading.signal?.addEventListener('abort', stop, { once: true });
   try {
     for await (const chunk of stream) {
       const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
@@ -52,6 +56,7 @@ async function consume(
     throw new TargetUnreachableError(`${reading.where} broke off its answer`);
   } finally {
     clearTimeout(timer);
+    reading.signal?.removeEventListener('abort', stop);
   }
 }
 

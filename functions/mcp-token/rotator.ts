@@ -31,7 +31,7 @@ export const mcpTokenRotator: Rotator<McpTokenSecret> = {
   },
 
   async test(pending, ctx) {
-    const outcome = await initializeWithToken(serverUrlOf(pending), pending.token);
+    const outcome = await initializeWithToken(serverUrlOf(pending), pending.token, ctx);
     ctx.annotate({
       protocolVersion: outcome.protocolVersion,
       serverName: outcome.serverName,
@@ -41,7 +41,7 @@ export const mcpTokenRotator: Rotator<McpTokenSecret> = {
   },
 
   async revoke(previous, ctx) {
-    const versionId = await retirePreviousVersion(ctx.secretArn, holdsToken(previous.token));
+    const versionId = await retirePreviousVersion(ctx.secretArn, holdsToken(previous.token), ctx);
     ctx.annotate({ retiredVersion: versionId });
   },
 };

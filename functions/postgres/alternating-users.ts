@@ -2,7 +2,7 @@ import { TargetError } from '../../shared/errors';
 import type { RotationContext } from '../../shared/rotation/rotator';
 import { syncClone } from './clone';
 import { accepts, type Connection, inTransaction, type Login, withConnection } from './connection';
-import { classifyStatementError, PendingMismatchError, RoleStateError } from './errors';
+import { lostRoleRace, PendingMismatchError, RoleStateError } from './errors';
 import { masterAccess } from './master';
 import {
   type RoleFacts,
@@ -43,20 +43,24 @@ function refuseUnsafeTarget(role: RoleFacts | undefined, masterUser: string): vo
   }
 }
 
+/** Run `body` on a connection as the master user; its failures name the master, the host and `doing`. */
 async function withMaster<T>(
   secret: PostgresSecret,
   ctx: Ctx,
-  what: string,
+  doing: string,
   body: (connection: Connection, masterUser: string) => Promise<T>,
 ): Promise<T> {
   const master = await masterAccess(secret, ctx);
-  return withConnection(master.endpoint, master.login, async (connection) => {
-    try {
-      return await body(connection, master.login.username);
-    } catch (error) {
-      throw classifyStatementError(error, `the master user ${quoted(master.login.username)}`, what);
-    }
-  });
+  return withConnection(
+    {
+      endpoint: master.endpoint,
+      login: master.login,
+      who: `the master user ${quoted(master.login.username)}`,
+      doing,
+      deadline: ctx,
+    },
+    (connection) => body(connection, master.login.username),
+  );
 }
 
 export async function setAlternating(pending: PostgresSecret, ctx: Ctx): Promise<void> {
@@ -71,47 +75,67 @@ export async function setAlternating(pending: PostgresSecret, ctx: Ctx): Promise
       },
     );
   }
-  const pair = userPair(pending.username);
   const verifier = verifierFor(pending.password);
   ctx.annotate({ strategy: 'alternating-users', role: pending.username });
-
   await withMaster(
     pending,
     ctx,
     `set the password of role ${quoted(pending.username)}`,
-    (connection, masterUser) =>
-      // One transaction: a crash half way never leaves a clone without its membership or settings.
-      inTransaction(connection, async () => {
-        const facts = await roleFacts(connection, [pair.base, pair.clone]);
-        const base = facts.get(pair.base);
-        if (!base) {
-          throw new RoleStateError(
-            `role ${quoted(pair.base)} does not exist at ${describeEndpoint(endpointOf(pending))}`,
-            {
-              action:
-                'The alternating strategy needs the original application role; restore it or fix `username`.',
-            },
-          );
-        }
-        refuseUnsafeTarget(base, masterUser);
-        refuseUnsafeTarget(facts.get(pair.clone), masterUser);
-        if (pending.username === pair.base) {
-          await connection.query(setPasswordSql(pair.base, verifier));
-          return;
-        }
-        const sync = await syncClone(connection, base, pair.clone, facts.get(pair.clone), verifier);
-        ctx.annotate({ cloneCreated: sync.created });
-        if (sync.settingsNotCopied.length > 0) {
-          ctx.annotate({ settingsNotCopied: sync.settingsNotCopied.join(', ') });
-          ctx.logger.warn(
-            `role settings of ${quoted(pair.base)} the master may not copy to ${quoted(pair.clone)}`,
-            {
-              settingsNotCopied: sync.settingsNotCopied,
-            },
-          );
-        }
-      }),
+    async (connection, masterUser) => {
+      try {
+        await applyPassword(connection, pending, verifier, masterUser, ctx);
+      } catch (error) {
+        // A concurrent invocation (a duplicate setSecret, a second first rotation) created the
+        // clone between our look and our CREATE ROLE. The transaction rolled back; run it again,
+        // and this time it finds the role and takes the already-exists path.
+        if (!lostRoleRace(error)) throw error;
+        ctx.annotate({ concurrentRoleChange: true });
+        await applyPassword(connection, pending, verifier, masterUser, ctx);
+      }
+    },
   );
+}
+
+/**
+ * Give the pending role its new password, creating or repairing the clone, in one transaction: a
+ * crash half way never leaves a clone without its membership or settings.
+ */
+function applyPassword(
+  connection: Connection,
+  pending: PostgresSecret,
+  verifier: string,
+  masterUser: string,
+  ctx: Ctx,
+): Promise<void> {
+  const pair = userPair(pending.username);
+  return inTransaction(connection, async () => {
+    const facts = await roleFacts(connection, [pair.base, pair.clone]);
+    const base = facts.get(pair.base);
+    if (!base) {
+      throw new RoleStateError(
+        `role ${quoted(pair.base)} does not exist at ${describeEndpoint(endpointOf(pending))}`,
+        {
+          action:
+            'The alternating strategy needs the original application role; restore it or fix `username`.',
+        },
+      );
+    }
+    refuseUnsafeTarget(base, masterUser);
+    refuseUnsafeTarget(facts.get(pair.clone), masterUser);
+    if (pending.username === pair.base) {
+      await connection.query(setPasswordSql(pair.base, verifier));
+      return;
+    }
+    const sync = await syncClone(connection, base, pair.clone, facts.get(pair.clone), verifier);
+    ctx.annotate({ cloneCreated: sync.created });
+    if (sync.settingsNotCopied.length > 0) {
+      ctx.annotate({ settingsNotCopied: sync.settingsNotCopied.join(', ') });
+      ctx.logger.warn(
+        `role settings of ${quoted(pair.base)} the master may not copy to ${quoted(pair.clone)}`,
+        { settingsNotCopied: sync.settingsNotCopied },
+      );
+    }
+  });
 }
 
 /**
@@ -121,7 +145,8 @@ export async function setAlternating(pending: PostgresSecret, ctx: Ctx): Promise
 export async function testAlternating(pending: PostgresSecret, ctx: Ctx): Promise<void> {
   const endpoint = endpointOf(pending);
   const login: Login = { username: pending.username, password: pending.password, credential: 'AWSPENDING' };
-  const who = await withConnection(endpoint, login, async (connection) => {
+  const doing = 'check which role the pending credential logs in as';
+  const who = await withConnection({ endpoint, login, doing, deadline: ctx }, async (connection) => {
     const result = await connection.query<{ session_user: string; current_user: string }>(
       'SELECT session_user, current_user',
     );
@@ -179,11 +204,11 @@ export async function revokeAlternating(previous: PostgresSecret, ctx: Ctx): Pro
     return;
   }
   if (
-    await accepts(endpointOf(previous), {
-      username: previous.username,
-      password: previous.password,
-      credential: 'AWSPREVIOUS',
-    })
+    await accepts(
+      endpointOf(previous),
+      { username: previous.username, password: previous.password, credential: 'AWSPREVIOUS' },
+      ctx,
+    )
   ) {
     throw new TargetError(
       `the server still accepts the AWSPREVIOUS password of role ${quoted(previous.username)}`,

@@ -1,9 +1,14 @@
 import pg from 'pg';
+import { type Deadline, untilDeadline } from '../../shared/net/deadline';
 import { rememberSecret } from '../../shared/observability/redaction';
 import { CredentialRejectedError } from '../../shared/errors';
-import { type Attempt, classifyConnectError } from './errors';
-import { CleartextPasswordRefusedError } from './errors';
-import type { Endpoint } from './secret';
+import {
+  type Attempt,
+  CleartextPasswordRefusedError,
+  classifyConnectError,
+  classifyPostgresError,
+} from './errors';
+import { describeEndpoint, type Endpoint } from './secret';
 import { settingsFromEnv } from './settings';
 import { tlsOptions } from './tls';
 
@@ -38,12 +43,26 @@ class NoCleartextClient extends pg.Client {
 /** An open connection as one role; always `end()` it (see withConnection). */
 export type Connection = pg.Client;
 
+/** `role "app" (AWSPENDING)`, for messages. */
+export function whoIs(login: Login): string {
+  return `role ${JSON.stringify(login.username)} (${login.credential})`;
+}
+
+/** Close the socket under a client, whatever it is doing (connecting, waiting for a statement). */
+function destroy(client: pg.Client): void {
+  client.connection.stream.destroy();
+}
+
 /**
  * Connect and authenticate, or throw a typed error saying why not. TLS is used exactly when the
  * endpoint says so, verified, with SCRAM channel binding when the server offers it; a server without
  * TLS is an error, never a silent plaintext fallback.
+ *
+ * When the deadline fires, the socket is destroyed: during the login, and for as long as the
+ * connection stays open, so a statement waiting on a server that went silent stops too.
  */
-export async function connect(endpoint: Endpoint, login: Login): Promise<Connection> {
+export async function connect(endpoint: Endpoint, login: Login, deadline: Deadline): Promise<Connection> {
+  deadline.waitingFor(`connecting to ${endpoint.host}:${endpoint.port}`);
   const settings = settingsFromEnv();
   rememberSecret(login.password);
   const client = new NoCleartextClient({
@@ -64,7 +83,14 @@ export async function connect(endpoint: Endpoint, login: Login): Promise<Connect
   // query in flight rejects with it anyway.
   client.on('error', () => undefined);
   try {
-    await client.connect();
+    await untilDeadline(
+      deadline,
+      () => destroy(client),
+      () => client.connect(),
+    );
+    const stop = () => destroy(client);
+    deadline.signal.addEventListener('abort', stop, { once: true });
+    client.once('end', () => deadline.signal.removeEventListener('abort', stop));
     return client;
   } catch (error) {
     await client.end().catch(() => undefined);
@@ -79,9 +105,13 @@ export async function connect(endpoint: Endpoint, login: Login): Promise<Connect
 }
 
 /** An open connection, or undefined when the server rejects these credentials. Other failures throw. */
-export async function tryConnect(endpoint: Endpoint, login: Login): Promise<Connection | undefined> {
+export async function tryConnect(
+  endpoint: Endpoint,
+  login: Login,
+  deadline: Deadline,
+): Promise<Connection | undefined> {
   try {
-    return await connect(endpoint, login);
+    return await connect(endpoint, login, deadline);
   } catch (error) {
     if (error instanceof CredentialRejectedError) return undefined;
     throw error;
@@ -89,20 +119,49 @@ export async function tryConnect(endpoint: Endpoint, login: Login): Promise<Conn
 }
 
 /** Whether the server accepts these credentials (a rejection is false; unreachable throws). */
-export async function accepts(endpoint: Endpoint, login: Login): Promise<boolean> {
-  const connection = await tryConnect(endpoint, login);
+export async function accepts(endpoint: Endpoint, login: Login, deadline: Deadline): Promise<boolean> {
+  const connection = await tryConnect(endpoint, login, deadline);
   await connection?.end().catch(() => undefined);
   return connection !== undefined;
 }
 
-export async function withConnection<T>(
-  endpoint: Endpoint,
-  login: Login,
+/** What statements on a connection are for, for the timeout alert and failure messages. */
+export interface Statements {
+  endpoint: Endpoint;
+  login: Login;
+  /** Who runs them, for messages, when not `whoIs(login)`: `the master user "admin"`. */
+  who?: string;
+  /** What they do, as it follows "is not allowed to": `set the password of role "app_clone"`. */
+  doing: string;
+  deadline: Deadline;
+}
+
+/**
+ * Run statements on an open connection: the invocation now waits for them, and whatever fails
+ * (a restart, a dropped connection, a refusal) is classified naming the endpoint and what was done.
+ */
+export async function runStatements<T>(
+  connection: Connection,
+  statements: Statements,
   body: (connection: Connection) => Promise<T>,
 ): Promise<T> {
-  const connection = await connect(endpoint, login);
+  const { endpoint, login, doing, deadline } = statements;
+  deadline.waitingFor(`${describeEndpoint(endpoint)}: ${doing}`);
   try {
     return await body(connection);
+  } catch (error) {
+    throw classifyPostgresError(error, { endpoint, who: statements.who ?? whoIs(login), doing });
+  }
+}
+
+/** Connect, run statements, always end the connection. */
+export async function withConnection<T>(
+  statements: Statements,
+  body: (connection: Connection) => Promise<T>,
+): Promise<T> {
+  const connection = await connect(statements.endpoint, statements.login, statements.deadline);
+  try {
+    return await runStatements(connection, statements, body);
   } finally {
     await connection.end().catch(() => undefined);
   }

@@ -1,7 +1,14 @@
 import { TargetError } from '../../shared/errors';
 import type { RotationContext } from '../../shared/rotation/rotator';
-import { accepts, type Connection, type Login, tryConnect, withConnection } from './connection';
-import { classifyStatementError, PasswordRejectedError, PendingMismatchError } from './errors';
+import {
+  accepts,
+  type Connection,
+  type Login,
+  runStatements,
+  tryConnect,
+  withConnection,
+} from './connection';
+import { PasswordRejectedError, PendingMismatchError } from './errors';
 import { setPasswordSql, unknowableVerifier, verifierFor } from './roles';
 import { describeEndpoint, endpointOf, type PostgresSecret } from './secret';
 
@@ -19,11 +26,23 @@ const login = (secret: PostgresSecret, credential: string): Login => ({
   credential,
 });
 
-async function setOwnPassword(connection: Connection, role: string, verifier: string): Promise<void> {
+/** As the role itself (logged in with `login`), set its password to `verifier`; ends the connection. */
+async function setOwnPassword(
+  connection: Connection,
+  secret: PostgresSecret,
+  login: Login,
+  verifier: string,
+  ctx: Ctx,
+): Promise<void> {
+  const statements = {
+    endpoint: endpointOf(secret),
+    login,
+    who: `role ${JSON.stringify(login.username)}`,
+    doing: 'change its own password',
+    deadline: ctx,
+  };
   try {
-    await connection.query(setPasswordSql(role, verifier));
-  } catch (error) {
-    throw classifyStatementError(error, `role ${JSON.stringify(role)}`, 'change its own password');
+    await runStatements(connection, statements, (c) => c.query(setPasswordSql(login.username, verifier)));
   } finally {
     await connection.end().catch(() => undefined);
   }
@@ -43,7 +62,7 @@ export async function setSingleUser(pending: PostgresSecret, ctx: Ctx): Promise<
   const endpoint = endpointOf(pending);
   ctx.annotate({ strategy: 'single-user', role: pending.username });
 
-  const already = await tryConnect(endpoint, login(pending, 'AWSPENDING'));
+  const already = await tryConnect(endpoint, login(pending, 'AWSPENDING'), ctx);
   if (already) {
     await already.end().catch(() => undefined);
     ctx.annotate({ loggedInWith: 'AWSPENDING', passwordChanged: false });
@@ -58,9 +77,9 @@ export async function setSingleUser(pending: PostgresSecret, ctx: Ctx): Promise<
   const abandoned = await ctx.abandoned();
   if (sameRole(abandoned)) candidates.push([abandoned, 'ROTATION_ABANDONED']);
   for (const [secret, stage] of candidates) {
-    const connection = await tryConnect(endpoint, login(secret, stage));
+    const connection = await tryConnect(endpoint, login(secret, stage), ctx);
     if (!connection) continue;
-    await setOwnPassword(connection, pending.username, verifierFor(pending.password));
+    await setOwnPassword(connection, pending, login(secret, stage), verifierFor(pending.password), ctx);
     ctx.annotate({ loggedInWith: stage, passwordChanged: true });
     return;
   }
@@ -77,7 +96,13 @@ export async function setSingleUser(pending: PostgresSecret, ctx: Ctx): Promise<
 /** Log in with the pending password and check the server sees the role we expect. */
 export async function testSingleUser(pending: PostgresSecret, ctx: Ctx): Promise<void> {
   const endpoint = endpointOf(pending);
-  const sessionUser = await withConnection(endpoint, login(pending, 'AWSPENDING'), async (connection) => {
+  const statements = {
+    endpoint,
+    login: login(pending, 'AWSPENDING'),
+    doing: 'check which role the pending credential logs in as',
+    deadline: ctx,
+  };
+  const sessionUser = await withConnection(statements, async (connection) => {
     const result = await connection.query<{ session_user: string }>('SELECT session_user');
     return result.rows[0]?.session_user;
   });
@@ -99,7 +124,7 @@ export async function revokeSingleUser(previous: PostgresSecret, ctx: Ctx): Prom
   const current = await ctx.current();
   const endpoint = endpointOf(previous);
   ctx.annotate({ strategy: 'single-user', role: previous.username });
-  const connection = await tryConnect(endpoint, login(previous, 'AWSPREVIOUS'));
+  const connection = await tryConnect(endpoint, login(previous, 'AWSPREVIOUS'), ctx);
   if (!connection) {
     ctx.annotate({ previousAlreadyRejected: true });
     ctx.logger.info('the AWSPREVIOUS password is already rejected by the server: nothing to revoke', {
@@ -119,10 +144,12 @@ export async function revokeSingleUser(previous: PostgresSecret, ctx: Ctx): Prom
   }
   await setOwnPassword(
     connection,
-    previous.username,
+    previous,
+    login(previous, 'AWSPREVIOUS'),
     sameRole ? verifierFor(current.password) : unknowableVerifier(),
+    ctx,
   );
-  if (await accepts(endpoint, login(previous, 'AWSPREVIOUS'))) {
+  if (await accepts(endpoint, login(previous, 'AWSPREVIOUS'), ctx)) {
     throw new TargetError(
       `the server still accepts the AWSPREVIOUS password of role ${JSON.stringify(previous.username)}`,
     );

@@ -13,8 +13,8 @@ import { redisSettings } from './settings';
 
 type Ctx = RotationContext<RedisSecret>;
 
-function transportFor(secret: RedisSecret): TransportOptions {
-  return { tls: secret.tls !== false, settings: redisSettings() };
+function transportFor(secret: RedisSecret, ctx: Ctx): TransportOptions {
+  return { tls: secret.tls !== false, settings: redisSettings(), deadline: ctx };
 }
 
 /**
@@ -28,7 +28,7 @@ async function onEveryNode(
   ctx: Ctx,
   change: (session: RedisSession) => Promise<void>,
 ): Promise<void> {
-  const transport = transportFor(secret);
+  const transport = transportFor(secret, ctx);
   const nodes = nodesOf(secret);
   const persistence: Record<Persistence, string[]> = { 'acl-file': [], 'memory-only': [] };
   for (const node of nodes) {
@@ -79,7 +79,7 @@ export const aclUserStrategy: Strategy<RedisSecret> = {
   },
 
   async test(pending, ctx) {
-    const transport = transportFor(pending);
+    const transport = transportFor(pending, ctx);
     const context = {
       who: `user ${pending.username} with the pending password`,
       rejectedAction: 'setSecret did not give this node the pending password: run the rotation again.',

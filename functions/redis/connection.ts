@@ -2,32 +2,41 @@ import { isIP } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import { Redis } from 'ioredis';
 import { loadCaBundle } from '../../shared/net/ca-bundle';
+import { type Deadline, untilDeadline } from '../../shared/net/deadline';
 import { ConnectDeadlineError, type FailureContext, redisFailure } from './errors';
 import type { Credential, RedisNode } from './secret';
 import type { RedisSettings } from './settings';
 
-/** How to reach a node: TLS unless the secret says exactly `tls: false`. */
+/** How to reach a node: TLS unless the secret says exactly `tls: false`; within the step's deadline. */
 export interface TransportOptions {
   tls: boolean;
   settings: RedisSettings;
+  deadline: Deadline;
 }
 
 /** Facts for error messages that stay the same for every call on one connection. */
-export type SessionContext = Omit<FailureContext, 'doing' | 'node' | 'timeoutMs'>;
+export type SessionContext = Omit<FailureContext, 'doing' | 'node' | 'timeoutMs' | 'answered' | 'tls'>;
 
 /**
  * One authenticated connection to one node. Every call is translated into the suite's typed errors
  * naming the node and what was being done.
  */
 export class RedisSession {
+  readonly #disconnectAtDeadline = () => this.client.disconnect();
+
   constructor(
     readonly node: RedisNode,
     private readonly client: Redis,
     private readonly context: SessionContext,
     private readonly settings: RedisSettings,
-  ) {}
+    private readonly deadline: Deadline,
+  ) {
+    // A command waiting on a node that went silent stops when the invocation's deadline fires.
+    deadline.signal.addEventListener('abort', this.#disconnectAtDeadline, { once: true });
+  }
 
   async call(doing: string, command: string, ...args: string[]): Promise<unknown> {
+    this.deadline.waitingFor(`${this.node.address}: ${doing}`);
     try {
       return await this.client.call(command, ...args);
     } catch (error) {
@@ -35,11 +44,19 @@ export class RedisSession {
     }
   }
 
+  /** The node has answered on this connection (HELLO at least): whatever fails now, TLS is not it. */
   failureContext(doing: string): FailureContext {
-    return { ...this.context, node: this.node, doing, timeoutMs: this.settings.commandTimeoutMs };
+    return {
+      ...this.context,
+      node: this.node,
+      doing,
+      timeoutMs: this.settings.commandTimeoutMs,
+      answered: true,
+    };
   }
 
   close(): void {
+    this.deadline.signal.removeEventListener('abort', this.#disconnectAtDeadline);
     this.client.disconnect();
   }
 }
@@ -68,11 +85,14 @@ async function openSession(
   transport: TransportOptions,
   context: SessionContext,
 ): Promise<RedisSession> {
-  const { settings } = transport;
+  const { settings, deadline } = transport;
+  deadline.waitingFor(`connecting to ${node.address}`);
   const failure = (error: unknown) =>
     redisFailure(error, {
       ...context,
       tls: transport.tls,
+      // HELLO is the first command: until the connection is ready, the node has answered nothing.
+      answered: false,
       node,
       doing: 'connecting and authenticating',
       timeoutMs: settings.connectTimeoutMs,
@@ -103,7 +123,7 @@ async function openSession(
     firstError ??= error;
   });
   let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
+  const connectDeadline = new Promise<never>((_, reject) => {
     timer = setTimeout(
       // ioredis says 'connecting' until the TCP (and TLS) connection is up, 'connect' while authenticating.
       () => reject(new ConnectDeadlineError(client.status === 'connecting' ? 'handshake' : 'authentication')),
@@ -114,14 +134,18 @@ async function openSession(
   // When the deadline wins, the connect promise still settles later; nobody must be left waiting.
   connecting.catch(() => undefined);
   try {
-    await Promise.race([connecting, deadline]);
+    await untilDeadline(
+      deadline,
+      () => client.disconnect(),
+      () => Promise.race([connecting, connectDeadline]),
+    );
   } catch (error) {
     client.disconnect();
     throw failure(error instanceof ConnectDeadlineError ? error : (firstError ?? error));
   } finally {
     clearTimeout(timer);
   }
-  return new RedisSession(node, client, context, settings);
+  return new RedisSession(node, client, context, settings, deadline);
 }
 
 /** Run `work` on a fresh session and always close it. */

@@ -25,6 +25,11 @@ export interface FailureContext {
   deniedAction?: string;
   /** Whether the connection uses TLS, for hints about a TLS/plain mismatch. */
   tls?: boolean;
+  /**
+   * Whether the node has answered anything on this connection. A plain connection a TLS-only port
+   * drops is closed before the first reply; one closed after replies is a restart or a network cut.
+   */
+  answered?: boolean;
 }
 
 /** Our own deadline on connect + TLS + authentication, for servers that accept and never answer. */
@@ -117,8 +122,24 @@ export function redisFailure(error: unknown, context: FailureContext): RotationE
       { action: 'If the server has no TLS, set `tls: false` in the secret; otherwise check the port.' },
     );
   }
-  // A TLS-only port drops a plain client at once: say so, it is the likely cause.
-  const plainHint = context.tls === false ? ': if the server requires TLS, `tls: false` is wrong' : '';
+  // A TLS-only port drops a plain client before answering anything: only then is TLS a likely cause.
+  const plainHint =
+    context.tls === false && context.answered === false
+      ? ': if the server requires TLS, `tls: false` is wrong'
+      : '';
+  const closed =
+    message === 'Connection is closed.' ||
+    (error as { name?: unknown } | null)?.name === 'MaxRetriesPerRequestError';
+  if (context.answered && (closed || code === 'ECONNRESET' || code === 'EPIPE')) {
+    // It answered on this very connection, so it speaks our protocol: it went away mid-step.
+    return new TargetUnreachableError(
+      `${where} closed the connection while ${context.doing}${code ? ` (${code})` : ''}, after answering on it: the node restarted, failed over or dropped the connection`,
+      {
+        action:
+          "Transient: Secrets Manager retries the step. If it repeats, check the node's log (restarts, failover, maxclients, timeout).",
+      },
+    );
+  }
   if (code && code in NETWORK_CODES) {
     const hint = code === 'ECONNRESET' || code === 'EPIPE' ? plainHint : '';
     return new TargetUnreachableError(
@@ -128,12 +149,11 @@ export function redisFailure(error: unknown, context: FailureContext): RotationE
       },
     );
   }
-  if (
-    message === 'Connection is closed.' ||
-    (error as { name?: unknown } | null)?.name === 'MaxRetriesPerRequestError'
-  ) {
+  if (closed) {
     return new TargetUnreachableError(`${where} closed the connection while ${context.doing}${plainHint}`, {
-      action: 'Check the node, its port and whether it expects TLS.',
+      action: plainHint
+        ? 'Check the node, its port and whether it expects TLS.'
+        : 'Check that the node is up and reachable from the function (VPC, security group, port).',
     });
   }
   if (replyCode && TRANSIENT_REPLIES.has(replyCode)) {

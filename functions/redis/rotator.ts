@@ -39,6 +39,8 @@ function narrowed<S extends AnyRedisSecret>(
     versionId: ctx.versionId,
     step: ctx.step,
     logger: ctx.logger,
+    signal: ctx.signal,
+    waitingFor: (label) => ctx.waitingFor(label),
     ...(ctx.lambda ? { lambda: ctx.lambda } : {}),
     current: async () => same(await ctx.current(), 'AWSCURRENT'),
     previous: async () => {

@@ -1,4 +1,4 @@
-import { withPowertools } from '../../shared/observability/lambda-handler';
-import { runMonitor } from './monitor';
+import { auditedHandler } from '../../shared/rotation/auditing';
+import { monitorOperation } from './monitor';
 
-export const handler = withPowertools(() => runMonitor());
+export const handler = auditedHandler(monitorOperation());

@@ -4,7 +4,8 @@ import {
   ListSecretVersionIdsCommand,
   type SecretListEntry,
 } from '@aws-sdk/client-secrets-manager';
-import { secretsManager } from '../../shared/secrets/client';
+import { type Deadline, noDeadline } from '../../shared/net/deadline';
+import { secretsManager, within } from '../../shared/secrets/client';
 import { Stage } from '../../shared/secrets/stages';
 import type { SecretFacts } from './assess';
 
@@ -16,7 +17,10 @@ export interface InventoryOptions {
 }
 
 /** The suite's secrets, found by tag, with what the assessment needs. */
-export async function listSuiteSecrets(options: InventoryOptions): Promise<SecretFacts[]> {
+export async function listSuiteSecrets(
+  options: InventoryOptions,
+  deadline: Deadline,
+): Promise<SecretFacts[]> {
   const filters: Filter[] = [{ Key: 'tag-key', Values: [options.tagKey] }];
   if (options.tagValue) filters.push({ Key: 'tag-value', Values: [options.tagValue] });
 
@@ -25,6 +29,7 @@ export async function listSuiteSecrets(options: InventoryOptions): Promise<Secre
   do {
     const page = await secretsManager().send(
       new ListSecretsCommand({ Filters: filters, MaxResults: 100, NextToken: nextToken }),
+      within(deadline, 'ListSecrets'),
     );
     entries.push(...(page.SecretList ?? []));
     nextToken = page.NextToken;
@@ -36,14 +41,17 @@ export async function listSuiteSecrets(options: InventoryOptions): Promise<Secre
       !options.tagValue ||
       entry.Tags?.some((tag) => tag.Key === options.tagKey && tag.Value === options.tagValue),
   );
-  return Promise.all(matching.map(toFacts));
+  return Promise.all(matching.map((entry) => toFacts(entry, deadline)));
 }
 
 /**
  * What the assessment needs about one listed secret. Only a secret with a pending version costs a
  * call (ListSecretVersionIds, to learn how old it is). Also used by `npm run status`.
  */
-export async function toFacts(entry: SecretListEntry): Promise<SecretFacts> {
+export async function toFacts(
+  entry: SecretListEntry,
+  deadline: Deadline = noDeadline(),
+): Promise<SecretFacts> {
   const arn = entry.ARN ?? entry.Name ?? '';
   const stages = entry.SecretVersionsToStages ?? {};
   const pendingVersionIds = Object.entries(stages)
@@ -59,14 +67,15 @@ export async function toFacts(entry: SecretListEntry): Promise<SecretFacts> {
     intervalTag: entry.Tags?.find((tag) => tag.Key === INTERVAL_TAG)?.Value,
     automaticallyAfterDays: entry.RotationRules?.AutomaticallyAfterDays,
     scheduleExpression: entry.RotationRules?.ScheduleExpression,
-    pendingSince: hasStrayPending ? await pendingVersionDates(arn) : [],
+    pendingSince: hasStrayPending ? await pendingVersionDates(arn, deadline) : [],
     pendingVersionIds,
   };
 }
 
-async function pendingVersionDates(arn: string): Promise<Date[]> {
+async function pendingVersionDates(arn: string, deadline: Deadline): Promise<Date[]> {
   const out = await secretsManager().send(
     new ListSecretVersionIdsCommand({ SecretId: arn, MaxResults: 100 }),
+    within(deadline, `ListSecretVersionIds (${arn})`),
   );
   return (out.Versions ?? [])
     .filter((v) => v.VersionStages?.includes(Stage.Pending) && !v.VersionStages.includes(Stage.Current))

@@ -1,3 +1,4 @@
+import type { Deadline } from '../../shared/net/deadline';
 import { httpRequest } from '../../shared/net/http';
 import { registerRefusal } from './errors';
 
@@ -17,6 +18,7 @@ export async function registerToken(
   currentToken: string,
   pendingToken: string,
   version: string,
+  deadline: Deadline,
   abandonedToken?: string,
 ): Promise<RegisterOutcome> {
   const put = (bearer: string) =>
@@ -30,6 +32,7 @@ export async function registerToken(
         'Idempotency-Key': version,
       },
       data: { token: pendingToken },
+      deadline,
     });
 
   const first = await put(currentToken);

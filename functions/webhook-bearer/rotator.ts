@@ -37,6 +37,7 @@ export const webhookBearerRotator: Rotator<WebhookBearerSecret> = {
         current.token,
         pending.token,
         ctx.versionId,
+        ctx,
         abandoned?.token,
       ),
     });
@@ -44,11 +45,11 @@ export const webhookBearerRotator: Rotator<WebhookBearerSecret> = {
 
   async test(pending, ctx) {
     const { verifyUrl } = endpointsOf(pending);
-    ctx.annotate({ verifyStatus: await verifyToken(verifyUrl, pending.token, ctx.versionId) });
+    ctx.annotate({ verifyStatus: await verifyToken(verifyUrl, pending.token, ctx.versionId, ctx) });
   },
 
   async revoke(previous, ctx) {
-    const versionId = await retirePreviousVersion(ctx.secretArn, holdsToken(previous.token));
+    const versionId = await retirePreviousVersion(ctx.secretArn, holdsToken(previous.token), ctx);
     ctx.annotate({ retiredVersion: versionId });
   },
 };

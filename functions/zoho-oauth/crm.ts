@@ -1,4 +1,5 @@
 import * as z from 'zod/mini';
+import type { Deadline } from '../../shared/net/deadline';
 import { httpRequest } from '../../shared/net/http';
 import { TargetError } from '../../shared/errors';
 import { endpoint } from './data-centres';
@@ -30,12 +31,14 @@ export async function currentUser(
   apiDomain: URL,
   accessToken: string,
   role: TokenRole,
+  deadline: Deadline,
 ): Promise<CurrentUser> {
   const response = await httpRequest({
     method: 'GET',
     url: endpoint(apiDomain, CRM_CURRENT_USER_PATH),
     purpose: 'Zoho CRM current-user endpoint',
     headers: { Authorization: `Zoho-oauthtoken ${accessToken}`, Accept: 'application/json' },
+    deadline,
   });
   if (response.status === 200) {
     const body = CurrentUserSchema.safeParse(response.data);

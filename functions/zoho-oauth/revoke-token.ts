@@ -1,4 +1,5 @@
 import * as z from 'zod/mini';
+import type { Deadline } from '../../shared/net/deadline';
 import { httpRequest } from '../../shared/net/http';
 import { TargetError } from '../../shared/errors';
 import { endpoint } from './data-centres';
@@ -13,13 +14,19 @@ export type RevokeOutcome = 'revoked' | 'refused';
  * revokes every access token minted from them) and for access tokens of JavaScript clients; an
  * HTTP 400 means Zoho did not revoke the token. Success is `{"status":"success"}`.
  */
-export async function revokeToken(accountsServer: URL, token: string, what: string): Promise<RevokeOutcome> {
+export async function revokeToken(
+  accountsServer: URL,
+  token: string,
+  what: string,
+  deadline: Deadline,
+): Promise<RevokeOutcome> {
   const url = endpoint(accountsServer, '/oauth/v2/token/revoke');
   url.searchParams.set('token', token);
   const response = await httpRequest({
     method: 'POST',
     url,
     purpose: `Zoho token revocation (${what})`,
+    deadline,
   });
   if (response.status === 400) return 'refused';
   const body = RevokeResponseSchema.safeParse(response.data);

@@ -39,7 +39,12 @@ export const zohoOAuthRotator: Rotator<ZohoSecret> = {
     // A tampered api_domain is refused before the refresh token leaves, like a tampered accounts_server.
     if (current.api_domain !== undefined) checkEndpoints(current.accounts_server, current.api_domain);
     const client = await clientCredentials(current, ctx);
-    const token = await mintAccessToken({ accountsServer, client, refreshToken: current.refresh_token });
+    const token = await mintAccessToken({
+      accountsServer,
+      client,
+      refreshToken: current.refresh_token,
+      deadline: ctx,
+    });
 
     const apiDomain = token.api_domain ?? current.api_domain;
     if (apiDomain === undefined) {
@@ -93,7 +98,7 @@ export const zohoOAuthRotator: Rotator<ZohoSecret> = {
       );
     }
     try {
-      const user = await currentUser(apiDomain, tokenSet.access_token, 'pending');
+      const user = await currentUser(apiDomain, tokenSet.access_token, 'pending', ctx);
       ctx.annotate({ zohoUserId: user.id, expiresAt: tokenSet.expires_at });
     } catch (error) {
       if (error instanceof AccessTokenRejectedError) {
@@ -110,7 +115,12 @@ export const zohoOAuthRotator: Rotator<ZohoSecret> = {
       // The grant was replaced (a person stored a new refresh token): the old one can go, and with
       // it every access token minted from it, provided AWSCURRENT no longer holds one of those.
       refuseWhileCurrentUsesOldGrant(previous, current, ctx);
-      const outcome = await revokeToken(accountsServer, previous.refresh_token, 'previous refresh token');
+      const outcome = await revokeToken(
+        accountsServer,
+        previous.refresh_token,
+        'previous refresh token',
+        ctx,
+      );
       ctx.annotate({ revoked: 'previous refresh token', zohoAnswer: outcome });
       if (outcome === 'refused') await proveRefreshTokenDead(previous, accountsServer, ctx);
       await ensureDead(previous, ctx, undefined);
@@ -131,7 +141,7 @@ export const zohoOAuthRotator: Rotator<ZohoSecret> = {
     }
     // The refresh token is shared with AWSCURRENT: revoking it would kill the current token too.
     // Only the previous access token is revoked, then checked against the CRM API.
-    const outcome = await revokeToken(accountsServer, previous.access_token, 'previous access token');
+    const outcome = await revokeToken(accountsServer, previous.access_token, 'previous access token', ctx);
     ctx.annotate({ revoked: 'previous access token', zohoAnswer: outcome });
     await ensureDead(
       previous,
@@ -179,6 +189,7 @@ async function proveRefreshTokenDead(previous: ZohoSecret, accountsServer: URL, 
     accountsServer,
     client,
     refreshToken: previous.refresh_token,
+    deadline: ctx,
   });
   if (!alive) {
     ctx.annotate({ checkedAtZoho: 'previous refresh token refused (invalid_code)' });
@@ -206,7 +217,7 @@ async function ensureDead(previous: ZohoSecret, ctx: Ctx, refusal: string | unde
   if (!hasAccessToken(previous) || Date.parse(previous.expires_at) <= Date.now()) return;
   const { apiDomain } = checkEndpoints(previous.accounts_server, previous.api_domain);
   try {
-    await currentUser(apiDomain, previous.access_token, 'previous');
+    await currentUser(apiDomain, previous.access_token, 'previous', ctx);
   } catch (error) {
     if (error instanceof AccessTokenRejectedError) {
       ctx.annotate({ checkedAtCrm: 'previous access token refused' });

@@ -1,4 +1,5 @@
 import * as z from 'zod/mini';
+import type { Deadline } from '../../shared/net/deadline';
 import { httpRequest } from '../../shared/net/http';
 import { rememberSecret } from '../../shared/observability/redaction';
 import { TargetError } from '../../shared/errors';
@@ -44,6 +45,7 @@ export interface MintRequest {
   accountsServer: URL;
   client: ClientCredentials;
   refreshToken: string;
+  deadline: Deadline;
   now?: () => number;
 }
 
@@ -83,6 +85,7 @@ async function requestToken(request: MintRequest): Promise<{ status: number; bod
       refresh_token: request.refreshToken,
     }),
     headers: { Accept: 'application/json' },
+    deadline: request.deadline,
   });
   const body = TokenResponseSchema.safeParse(response.data);
   if (!body.success) {

@@ -1,6 +1,7 @@
 import axios, { type AxiosResponse, type Method, isAxiosError } from 'axios';
 import { timeoutFromEnv } from '../config/env';
 import { TargetUnreachableError, TlsVerificationError } from '../errors';
+import type { Deadline } from './deadline';
 import { isCertificateError } from './tls-errors';
 
 /** Per-request timeout; a rotation step has minutes, but a hung endpoint should fail fast and clearly. */
@@ -30,8 +31,13 @@ const http = axios.create({
 export interface HttpRequest {
   method: Method;
   url: URL;
-  /** What the request is for, used in error messages ("Zoho token endpoint"). */
+  /**
+   * What the request is for, used in error messages and as what the invocation waits for
+   * ("Zoho token endpoint").
+   */
   purpose: string;
+  /** The invocation's deadline: the request is aborted when it fires. */
+  deadline: Deadline;
   headers?: Record<string, string>;
   data?: unknown;
   timeoutMs?: number;
@@ -50,8 +56,10 @@ export interface HttpRequest {
 export async function httpRequest<T = unknown>(request: HttpRequest): Promise<AxiosResponse<T>> {
   // Outside the try: a bad HTTP_TIMEOUT_MS is a configuration error, not a transport failure.
   const timeout = request.timeoutMs ?? httpTimeoutMs();
+  request.deadline.waitingFor(`${request.purpose} at ${request.url.host}`);
   try {
     return await http.request<T>({
+      signal: request.deadline.signal,
       method: request.method,
       url: request.url.toString(),
       headers: request.headers,
@@ -66,10 +74,13 @@ export async function httpRequest<T = unknown>(request: HttpRequest): Promise<Ax
 }
 
 /** Exported for tests: which transport failure becomes which typed error. */
-export function describeTransportError(error: unknown, request: HttpRequest): Error {
+export function describeTransportError(error: unknown, request: Pick<HttpRequest, 'purpose' | 'url'>): Error {
   const where = `${request.purpose} at ${request.url.host}`;
   if (!isAxiosError(error)) return new TargetUnreachableError(`${where} could not be called`);
   const code = error.code ?? '';
+  if (code === 'ERR_CANCELED') {
+    return new TargetUnreachableError(`${where} had not answered when the invocation reached its deadline`);
+  }
   if (isCertificateError(code)) {
     return new TlsVerificationError(`${where}: TLS certificate verification failed (${code})`, {
       action: 'Check the endpoint certificate and the CA bundle (NODE_EXTRA_CA_CERTS).',

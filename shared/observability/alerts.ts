@@ -15,6 +15,10 @@ export interface FailureAlert {
   action?: string;
   /** Why a person started the operation (emergency rotation). */
   reason?: string;
+  /** For a timeout: what the invocation was waiting for when it ran out of time. */
+  waitingFor?: string;
+  /** For a timeout: the Lambda deadline (ISO-8601) the invocation stopped short of. */
+  deadline?: string;
 }
 
 let client: SNSClient | undefined;
@@ -31,8 +35,13 @@ function sns(): SNSClient {
  * Publish a notice to ALERT_TOPIC_ARN, when set. The subject obeys SNS's rules (at most 100 ASCII
  * characters); subject and body are scrubbed of every known secret. Never throws: an alerting outage
  * must not hide the rotation error that caused it, so a publish failure is logged and swallowed.
+ * `signal` bounds the publish (with its retries) to what is left of the invocation.
  */
-export async function publishNotice(subject: string, body: Record<string, unknown>): Promise<void> {
+export async function publishNotice(
+  subject: string,
+  body: Record<string, unknown>,
+  signal?: AbortSignal,
+): Promise<void> {
   const topicArn = process.env.ALERT_TOPIC_ARN;
   if (!topicArn) return;
   try {
@@ -44,15 +53,17 @@ export async function publishNotice(subject: string, body: Record<string, unknow
           .slice(0, 100),
         Message: JSON.stringify(body, redactingReplacer, 2),
       }),
+      signal ? { abortSignal: signal } : {},
     );
   } catch (error) {
     logger.error('could not publish to the alert topic', { topicArn, error });
   }
 }
 
-export function publishFailure(alert: FailureAlert): Promise<void> {
-  return publishNotice(`Rotation failed: ${alert.kind} ${alert.step} (${alert.errorClass})`, {
-    type: 'rotation-failure',
-    ...alert,
-  });
+export function publishFailure(alert: FailureAlert, signal?: AbortSignal): Promise<void> {
+  return publishNotice(
+    `Rotation failed: ${alert.kind} ${alert.step} (${alert.errorClass})`,
+    { type: 'rotation-failure', ...alert },
+    signal,
+  );
 }

@@ -1,6 +1,7 @@
-import { publishFailure } from '../observability/alerts';
+import { type FailureAlert, publishFailure } from '../observability/alerts';
 import { logger } from '../observability/logger';
 import { recordStep } from '../observability/metrics';
+import { type Deadline, noDeadline } from '../net/deadline';
 import type { VersionRead } from '../secrets/versions';
 import { secretIdOf } from './event';
 import { sanitizeForRuntime, summarizeFailure } from './failure';
@@ -20,6 +21,13 @@ export interface StepReport {
 
 /** A non-secret fact for the audit line: a strategy, a user name, a count, the versions cleared. */
 export type AuditFact = string | number | boolean | readonly string[];
+
+/** What a failure's alert may say besides the error (a timeout's last wait and deadline). */
+export interface FailureFacts {
+  alert?: Pick<FailureAlert, 'waitingFor' | 'deadline'>;
+  /** Bounds the SNS publish to what is left of the invocation. */
+  signal?: AbortSignal;
+}
 
 /**
  * One audited operation (a rotation step, a revoke, an emergency rotation, a monitor run): the facts
@@ -89,7 +97,7 @@ export class AuditScope {
    * Close the scope after the work failed: one error line, metrics, an alert. Returns the error to
    * throw on, scrubbed, so the caller (Secrets Manager, an operator) still sees the failure.
    */
-  async failed(error: unknown): Promise<Error> {
+  async failed(error: unknown, facts: FailureFacts = {}): Promise<Error> {
     const failure = summarizeFailure(error);
     const durationMs = this.#elapsed();
     logger.error(`${this.step} failed: ${failure.message}`, {
@@ -97,13 +105,17 @@ export class AuditScope {
       error,
     });
     recordStep(this.kind, this.step, false, durationMs);
-    await publishFailure({
-      secretArn: this.secretArn ?? 'unknown',
-      kind: this.kind,
-      step: this.step,
-      ...failure,
-      ...(this.reason ? { reason: this.reason } : {}),
-    });
+    await publishFailure(
+      {
+        secretArn: this.secretArn ?? 'unknown',
+        kind: this.kind,
+        step: this.step,
+        ...failure,
+        ...(this.reason ? { reason: this.reason } : {}),
+        ...facts.alert,
+      },
+      facts.signal,
+    );
     return sanitizeForRuntime(error);
   }
 
@@ -130,20 +142,30 @@ export class AuditScope {
   }
 }
 
+/** What an audited body returns: the outcome for the audit line, and what it learnt for its caller. */
+export interface AuditedResult {
+  outcome: StepOutcome;
+  detail: string;
+}
+
 /**
- * Run a body inside an audit scope opened for `step`: exactly one audit line, metrics and, on
- * failure, an alert; errors are rethrown (scrubbed).
+ * Run a body inside an audit scope opened for `step`, in process (tests, scripts): exactly one audit
+ * line, metrics and, on failure, an alert; errors are rethrown (scrubbed). A Lambda handler gets the
+ * same from the `auditing` middleware (auditing.ts), which also reports timeouts.
  */
-export async function audited(
+export async function audited<R extends AuditedResult>(
   kind: string,
   rawEvent: unknown,
   step: string,
-  body: (audit: AuditScope) => Promise<{ outcome: StepOutcome; detail: string }>,
-): Promise<StepReport> {
+  body: (audit: AuditScope, deadline: Deadline) => Promise<R>,
+  deadline: Deadline = noDeadline(),
+): Promise<R & StepReport> {
   const audit = new AuditScope(kind, step, secretIdOf(rawEvent));
+  let result: R;
   try {
-    return audit.succeeded(await body(audit));
+    result = await body(audit, deadline);
   } catch (error) {
     throw await audit.failed(error);
   }
+  return { ...result, ...audit.succeeded(result) };
 }

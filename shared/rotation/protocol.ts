@@ -60,7 +60,10 @@ async function createSecret<S>(ctx: StepContext<S>, rotationToken?: string): Pro
   // Validate what we are about to store with the same schema every later step reads it with.
   ctx.rotator.parse(JSON.parse(serialized));
 
-  const outcome = await putPendingValue(ctx.secretArn, ctx.versionId, serialized, rotationToken);
+  const outcome = await putPendingValue(ctx.secretArn, ctx.versionId, serialized, {
+    ...(rotationToken ? { rotationToken } : {}),
+    deadline: ctx.deadline,
+  });
   return outcome === 'stored'
     ? 'stored a new pending value'
     : 'a concurrent invocation stored the pending value first; kept it';
@@ -79,15 +82,26 @@ async function testSecret<S>(ctx: StepContext<S>): Promise<StepResult> {
 /**
  * finishSecret promotes only a version that holds a valid value (an empty AWSPENDING promoted would
  * leave every client without a credential), after the rotator has retired what is older than the
- * current credential.
+ * current credential. A promotion refused because it had already happened (its reply was lost and
+ * the SDK retried, or a concurrent finishSecret got there first) is a success: the labels decide.
  */
 async function finishSecret<S>(ctx: StepContext<S>): Promise<StepResult> {
   const pending = await ctx.pending();
   await ctx.rotator.finish?.(pending, ctx);
-  await promoteToCurrent(ctx.secretArn, ctx.versionId, versionWithStage(ctx.description, Stage.Current));
+  const { secretArn, versionId, description, deadline } = ctx;
+  const promotion = await promoteToCurrent(
+    secretArn,
+    versionId,
+    versionWithStage(description, Stage.Current),
+    deadline,
+  );
   // With a new credential current, an abandoned rotation's credential is of no further use.
-  const abandoned = versionWithStage(ctx.description, Stage.Abandoned);
-  if (abandoned) await removeStage(ctx.secretArn, Stage.Abandoned, abandoned);
+  const abandoned = versionWithStage(description, Stage.Abandoned);
+  if (abandoned) await removeStage(secretArn, Stage.Abandoned, abandoned, deadline);
+  if (promotion === 'already-done') {
+    ctx.annotate({ promotion: 'found already done when the labels were re-read' });
+    return 'the pending version was already AWSCURRENT (a lost reply or a concurrent finishSecret)';
+  }
   return 'promoted the pending version to AWSCURRENT';
 }
 

@@ -3,6 +3,7 @@ import { versionWithStage } from '../secrets/describe';
 import type { SecretDescription } from '../secrets/describe';
 import { Stage } from '../secrets/stages';
 import { RotationError, RotationInProgressError, SecretVersionMissingError } from '../errors';
+import type { Deadline } from '../net/deadline';
 import type { AuditScope } from './audit';
 import type { Rotator } from './rotator';
 import { StepContext } from './step-context';
@@ -19,6 +20,7 @@ export async function revokePrevious<S>(
   rotator: Rotator<S>,
   description: SecretDescription,
   audit: AuditScope,
+  deadline: Deadline,
   expectedPreviousVersion?: string,
   lambda?: LambdaInvocation,
 ): Promise<void> {
@@ -53,7 +55,15 @@ export async function revokePrevious<S>(
     );
   }
   audit.version = previousVersion;
-  const ctx = new StepContext(rotator, description, previousVersion, 'revokePrevious', audit, lambda);
+  const ctx = new StepContext(
+    rotator,
+    description,
+    previousVersion,
+    'revokePrevious',
+    audit,
+    deadline,
+    lambda,
+  );
   const previous = await ctx.previous();
   if (previous === undefined) {
     throw new SecretVersionMissingError(`secret ${description.name} AWSPREVIOUS has no value`);

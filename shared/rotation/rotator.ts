@@ -1,10 +1,16 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { LambdaInvocation } from '../observability/lambda-handler';
 import type { Stage } from '../secrets/stages';
+import type { Deadline } from '../net/deadline';
 import type { RotationStep } from './event';
 
-/** Everything a rotator may ask of the core while it works on one step. */
-export interface RotationContext<S> {
+/**
+ * Everything a rotator may ask of the core while it works on one step. It is also the step's
+ * Deadline: pass it to every network call (connect, query, HTTP request, AWS SDK call), so the
+ * call stops when `signal` fires at the deadline margin, and say what each call waits for
+ * (`waitingFor`): the timeout alert names the last one.
+ */
+export interface RotationContext<S> extends Deadline {
   readonly secretArn: string;
   readonly secretName: string;
   /**
@@ -13,6 +19,7 @@ export interface RotationContext<S> {
    */
   readonly versionId: string;
   readonly step: RotationStep | 'revokePrevious';
+  /** Silent once the deadline has fired: nothing is logged after the step has been reported failed. */
   readonly logger: Logger;
   /**
    * The Lambda invocation this step runs in: the function's own ARN and the time left. Absent when

@@ -1,4 +1,6 @@
 import type { LambdaInvocation } from '../observability/lambda-handler';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Deadline } from '../net/deadline';
 import { logger } from '../observability/logger';
 import { rememberSecretFields } from '../observability/redaction';
 import type { SecretDescription } from '../secrets/describe';
@@ -15,7 +17,7 @@ import type { RotationContext, Rotator, RotatorLabel } from './rotator';
  * by explicit VersionId and stage, each parsed and validated, each listed in the audit scope.
  */
 export class StepContext<S> implements RotationContext<S> {
-  readonly logger = logger;
+  readonly logger: Logger;
   readonly #loaded = new Map<string, Promise<S | undefined>>();
   readonly #onRead: (read: VersionRead) => void;
   /** Labels this step put on or took off its version (the description is the step's first look). */
@@ -27,9 +29,23 @@ export class StepContext<S> implements RotationContext<S> {
     readonly versionId: string,
     readonly step: RotationStep | 'revokePrevious',
     private readonly audit: AuditScope,
+    readonly deadline: Deadline,
     readonly lambda?: LambdaInvocation,
   ) {
     this.#onRead = audit.listReads();
+    // A child logger of this step only: muted when the deadline fires, since by then the step has
+    // been audited as failed and whatever it still says would contradict that.
+    const stepLogger = logger.createChild();
+    deadline.signal.addEventListener('abort', () => stepLogger.setLogLevel('SILENT'), { once: true });
+    this.logger = stepLogger;
+  }
+
+  get signal(): AbortSignal {
+    return this.deadline.signal;
+  }
+
+  waitingFor(label: string): void {
+    this.deadline.waitingFor(label);
   }
 
   get secretArn(): string {
@@ -60,6 +76,7 @@ export class StepContext<S> implements RotationContext<S> {
     try {
       return await this.load(versionId, Stage.Abandoned);
     } catch (error) {
+      if (this.signal.aborted) throw error;
       // A fallback credential only: an unreadable one is no reason to fail the rotation.
       this.logger.warn('the abandoned pending value cannot be read; ignoring it', { versionId, error });
       return undefined;
@@ -83,7 +100,7 @@ export class StepContext<S> implements RotationContext<S> {
   }
 
   async readOtherSecret(secretId: string, purpose: string): Promise<unknown> {
-    const raw = await readCurrentOf(secretId);
+    const raw = await readCurrentOf(secretId, this.deadline);
     if (raw === undefined) {
       throw new SecretVersionMissingError(`the ${purpose} ${secretId} has no AWSCURRENT value`);
     }
@@ -100,13 +117,19 @@ export class StepContext<S> implements RotationContext<S> {
 
   async labelVersion(label: RotatorLabel): Promise<void> {
     if (this.versionHasLabel(label)) return;
-    await moveStage(this.secretArn, label, this.versionId, versionWithStage(this.description, label));
+    await moveStage(
+      this.secretArn,
+      label,
+      this.versionId,
+      versionWithStage(this.description, label),
+      this.deadline,
+    );
     this.#labelled.set(label, true);
   }
 
   async unlabelVersion(label: RotatorLabel): Promise<void> {
     if (!this.versionHasLabel(label)) return;
-    await removeStage(this.secretArn, label, this.versionId);
+    await removeStage(this.secretArn, label, this.versionId, this.deadline);
     this.#labelled.set(label, false);
   }
 
@@ -121,7 +144,10 @@ export class StepContext<S> implements RotationContext<S> {
   }
 
   private async fetchAndParse(versionId: string, stage: Stage): Promise<S | undefined> {
-    const raw = await readVersion(this.secretArn, versionId, stage, this.#onRead);
+    const raw = await readVersion(this.secretArn, versionId, stage, {
+      onRead: this.#onRead,
+      deadline: this.deadline,
+    });
     if (raw === undefined) return undefined;
     const label = `secret ${this.secretName} ${stage} (version ${versionId})`;
     const json = decodeJson(raw, label);

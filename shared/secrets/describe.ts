@@ -1,5 +1,6 @@
 import { DescribeSecretCommand } from '@aws-sdk/client-secrets-manager';
-import { secretsManager } from './client';
+import { type Deadline, noDeadline } from '../net/deadline';
+import { secretsManager, within } from './client';
 import type { Stage } from './stages';
 
 /** What the suite needs from DescribeSecret, with the SDK's optional fields settled. */
@@ -17,8 +18,14 @@ export interface SecretDescription {
   tags: Readonly<Record<string, string>>;
 }
 
-export async function describeSecret(secretId: string): Promise<SecretDescription> {
-  const out = await secretsManager().send(new DescribeSecretCommand({ SecretId: secretId }));
+export async function describeSecret(
+  secretId: string,
+  deadline: Deadline = noDeadline(),
+): Promise<SecretDescription> {
+  const out = await secretsManager().send(
+    new DescribeSecretCommand({ SecretId: secretId }),
+    within(deadline, 'DescribeSecret'),
+  );
   return {
     arn: out.ARN ?? secretId,
     name: out.Name ?? secretId,

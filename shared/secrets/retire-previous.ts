@@ -1,5 +1,6 @@
 import { constantTimeEqual } from '../credentials/compare';
 import { RotationError, SecretVersionMissingError } from '../errors';
+import { type Deadline, noDeadline } from '../net/deadline';
 import { describeSecret, versionWithStage } from './describe';
 import { Stage } from './stages';
 import { readVersion, removeStage } from './versions';
@@ -16,14 +17,15 @@ import { readVersion, removeStage } from './versions';
 export async function retirePreviousVersion(
   secretArn: string,
   isExpected: (value: string) => boolean,
+  deadline: Deadline = noDeadline(),
 ): Promise<string> {
-  const description = await describeSecret(secretArn);
+  const description = await describeSecret(secretArn, deadline);
   const versionId = versionWithStage(description, Stage.Previous);
   if (!versionId) {
     throw new SecretVersionMissingError(`secret ${description.name} has no AWSPREVIOUS version to revoke`);
   }
   // Usually served from the container's version cache: the core has just read this version.
-  const value = await readVersion(secretArn, versionId, Stage.Previous);
+  const value = await readVersion(secretArn, versionId, Stage.Previous, { deadline });
   if (value === undefined || !isExpected(value)) {
     throw new RotationError(
       `secret ${description.name}: AWSPREVIOUS moved to version ${versionId} while revoking; nothing was changed`,
@@ -33,7 +35,7 @@ export async function retirePreviousVersion(
       },
     );
   }
-  await removeStage(secretArn, Stage.Previous, versionId);
+  await removeStage(secretArn, Stage.Previous, versionId, deadline);
   return versionId;
 }
 

@@ -5,10 +5,18 @@ import {
   ResourceNotFoundException,
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
+import { type Deadline, noDeadline } from '../net/deadline';
 import { rememberSecret } from '../observability/redaction';
-import { secretsManager } from './client';
+import { secretsManager, within } from './client';
+import { describeSecret, hasStage, type SecretDescription } from './describe';
 import { cachedVersion, cacheVersion } from './version-cache';
 import { Stage } from './stages';
+
+export interface ReadOptions {
+  /** Told of every read (cached or not), for the audit line. */
+  onRead?: (read: VersionRead) => void;
+  deadline?: Deadline;
+}
 
 export interface VersionRead {
   versionId: string;
@@ -29,7 +37,7 @@ export async function readVersion(
   secretArn: string,
   versionId: string,
   stage: Stage,
-  onRead?: (read: VersionRead) => void,
+  { onRead, deadline = noDeadline() }: ReadOptions = {},
 ): Promise<string | undefined> {
   const cached = cachedVersion(secretArn, versionId);
   if (cached !== undefined) {
@@ -39,6 +47,7 @@ export async function readVersion(
   try {
     const out = await secretsManager().send(
       new GetSecretValueCommand({ SecretId: secretArn, VersionId: versionId, VersionStage: stage }),
+      within(deadline, `GetSecretValue (${stage})`),
     );
     onRead?.({ versionId, stage, cached: false });
     if (out.SecretString === undefined) return undefined;
@@ -55,10 +64,14 @@ export async function readVersion(
 }
 
 /** Read the AWSCURRENT value of another secret (a master or admin credential), by explicit stage. */
-export async function readCurrentOf(secretId: string): Promise<string | undefined> {
+export async function readCurrentOf(
+  secretId: string,
+  deadline: Deadline = noDeadline(),
+): Promise<string | undefined> {
   try {
     const out = await secretsManager().send(
       new GetSecretValueCommand({ SecretId: secretId, VersionStage: Stage.Current }),
+      within(deadline, `GetSecretValue (AWSCURRENT of ${secretId})`),
     );
     rememberSecret(out.SecretString);
     return out.SecretString;
@@ -79,7 +92,7 @@ export async function putPendingValue(
   secretArn: string,
   token: string,
   value: string,
-  rotationToken?: string,
+  { rotationToken, deadline = noDeadline() }: { rotationToken?: string; deadline?: Deadline } = {},
 ): Promise<PutOutcome> {
   rememberSecret(value);
   try {
@@ -91,6 +104,7 @@ export async function putPendingValue(
         VersionStages: [Stage.Pending],
         ...(rotationToken ? { RotationToken: rotationToken } : {}),
       }),
+      within(deadline, 'PutSecretValue (AWSPENDING)'),
     );
     cacheVersion(secretArn, token, value);
     return 'stored';
@@ -100,39 +114,83 @@ export async function putPendingValue(
   }
 }
 
+/** What a label change found: done by this call, or already in place when the labels were re-read. */
+export type LabelOutcome = 'changed' | 'already-done';
+
+/**
+ * Send a label change; if it fails, re-read the labels and report `already-done` when they already
+ * say what the change was for. A lost reply makes the SDK retry a change that happened, and the
+ * retry is refused ("Version stage AWSCURRENT not found in version <old>"); a concurrent invocation
+ * making the same change gets the same answer. Either way the labels, not the error, tell.
+ */
+async function changeLabels(
+  secretArn: string,
+  input: { VersionStage: Stage; MoveToVersionId?: string; RemoveFromVersionId?: string },
+  settled: (description: SecretDescription) => boolean,
+  deadline: Deadline,
+): Promise<LabelOutcome> {
+  try {
+    await secretsManager().send(
+      new UpdateSecretVersionStageCommand({ SecretId: secretArn, ...input }),
+      within(deadline, `UpdateSecretVersionStage (${input.VersionStage})`),
+    );
+    return 'changed';
+  } catch (error) {
+    if (deadline.signal.aborted) throw error;
+    const description = await describeSecret(secretArn, deadline).catch(() => undefined);
+    if (description && settled(description)) return 'already-done';
+    throw error;
+  }
+}
+
 /** Move a label to `toVersionId`, taking it off `fromVersionId` (the version holding it, if any). */
-export async function moveStage(
+export function moveStage(
   secretArn: string,
   stage: Stage,
   toVersionId: string,
   fromVersionId: string | undefined,
-): Promise<void> {
-  await secretsManager().send(
-    new UpdateSecretVersionStageCommand({
-      SecretId: secretArn,
+  deadline: Deadline = noDeadline(),
+): Promise<LabelOutcome> {
+  const removeFrom = fromVersionId && fromVersionId !== toVersionId ? fromVersionId : undefined;
+  return changeLabels(
+    secretArn,
+    {
       VersionStage: stage,
       MoveToVersionId: toVersionId,
-      ...(fromVersionId && fromVersionId !== toVersionId ? { RemoveFromVersionId: fromVersionId } : {}),
-    }),
+      ...(removeFrom ? { RemoveFromVersionId: removeFrom } : {}),
+    },
+    (description) =>
+      hasStage(description, toVersionId, stage) &&
+      (removeFrom === undefined || !hasStage(description, removeFrom, stage)),
+    deadline,
   );
 }
 
-/** Move AWSCURRENT to `token`; the service moves AWSPREVIOUS to the version that held it. */
-export async function promoteToCurrent(
+/**
+ * Move AWSCURRENT to `token`; the service moves AWSPREVIOUS to the version that held it.
+ * `already-done`: the token was already AWSCURRENT when the labels were re-read after a refusal
+ * (the reply to this promotion was lost, or a concurrent finishSecret promoted it).
+ */
+export function promoteToCurrent(
   secretArn: string,
   token: string,
   currentVersionId: string | undefined,
-): Promise<void> {
-  await moveStage(secretArn, Stage.Current, token, currentVersionId);
+  deadline: Deadline = noDeadline(),
+): Promise<LabelOutcome> {
+  return moveStage(secretArn, Stage.Current, token, currentVersionId, deadline);
 }
 
 /** Take a staging label off one version (a stale AWSPENDING, a revoked AWSPREVIOUS). */
-export async function removeStage(secretArn: string, stage: Stage, versionId: string): Promise<void> {
-  await secretsManager().send(
-    new UpdateSecretVersionStageCommand({
-      SecretId: secretArn,
-      VersionStage: stage,
-      RemoveFromVersionId: versionId,
-    }),
+export function removeStage(
+  secretArn: string,
+  stage: Stage,
+  versionId: string,
+  deadline: Deadline = noDeadline(),
+): Promise<LabelOutcome> {
+  return changeLabels(
+    secretArn,
+    { VersionStage: stage, RemoveFromVersionId: versionId },
+    (description) => !hasStage(description, versionId, stage),
+    deadline,
   );
 }

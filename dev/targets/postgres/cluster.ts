@@ -56,6 +56,11 @@ export interface PostgresCluster {
   ): Promise<R[]>;
   /** Everything the server logged so far. */
   readLog(): string;
+  /**
+   * Restart the server (`pg_ctl restart -m fast`, same port and data): every session is ended with
+   * 57P01 "terminating connection due to administrator command", as in a failover or a reboot.
+   */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -220,6 +225,20 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
         return result.rows;
       },
       readLog: () => readFileSync(logFile, 'utf8'),
+      async restart() {
+        runServerCommand(binDir, 'pg_ctl', [
+          '-D',
+          dataDir,
+          '-l',
+          logFile,
+          '-m',
+          'fast',
+          '-w',
+          '-t',
+          '30',
+          'restart',
+        ]);
+      },
       async stop() {
         await Promise.all([...pools.values()].map((p) => p.end()));
         process.off('exit', cleanup);

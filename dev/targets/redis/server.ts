@@ -61,6 +61,11 @@ export interface RedisServer {
   monitor(): Promise<MonitorCapture>;
   /** Everything the server printed (its log), for failure messages. */
   log(): string;
+  /**
+   * Stop the server (SIGTERM: it closes every client connection) and start it again on the same
+   * port with the same files: users come back from the ACL file as last saved.
+   */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -157,18 +162,31 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<Redis
     );
   }
 
-  const process: Background = startBackground('redis-server', args);
-  const server = makeHandle({ port, dir, tls, admin, users, aclFilePath, process });
+  const parts: HandleParts = {
+    port,
+    dir,
+    tls,
+    admin,
+    users,
+    aclFilePath,
+    args,
+    process: startBackground('redis-server', args),
+  };
+  const server = makeHandle(parts);
   try {
-    await waitFor(`redis-server on port ${port}`, () => server.accepts(server.adminCreds), {
-      timeoutMs: 15_000,
-      intervalMs: 50,
-    });
+    await untilAccepting(server);
   } catch (error) {
     await server.stop();
-    throw new Error(`${(error as Error).message}\n${process.output()}`, { cause: error });
+    throw new Error(`${(error as Error).message}\n${parts.process.output()}`, { cause: error });
   }
   return server;
+}
+
+function untilAccepting(server: RedisServer): Promise<void> {
+  return waitFor(`redis-server on port ${server.port}`, () => server.accepts(server.adminCreds), {
+    timeoutMs: 15_000,
+    intervalMs: 50,
+  });
 }
 
 interface HandleParts {
@@ -178,6 +196,8 @@ interface HandleParts {
   admin: RedisUserSpec;
   users: RedisUserSpec[];
   aclFilePath: string | undefined;
+  /** redis-server's arguments, to start it again the same way. */
+  args: string[];
   process: Background;
 }
 
@@ -223,7 +243,7 @@ function makeHandle(parts: HandleParts): RedisServer {
     }
   };
 
-  return {
+  const handle: RedisServer = {
     host,
     port,
     address: `${host}:${port}`,
@@ -257,11 +277,17 @@ function makeHandle(parts: HandleParts): RedisServer {
     },
     monitor: () => startMonitor(host, port, tls, adminCreds),
     log: () => parts.process.output(),
+    async restart() {
+      await parts.process.stop();
+      parts.process = startBackground('redis-server', parts.args);
+      await untilAccepting(handle);
+    },
     async stop() {
       await parts.process.stop();
       rmSync(parts.dir, { recursive: true, force: true });
     },
   };
+  return handle;
 }
 
 function resp(...args: string[]): string {

@@ -4,6 +4,7 @@ import {
   ModifyUserCommand,
   type User,
 } from '@aws-sdk/client-elasticache';
+import type { Deadline } from '../../../shared/net/deadline';
 import type { UserTarget } from './scope';
 import { callsFor, clientOptions, type UserApi, type UserState, userMissing } from './service';
 
@@ -33,13 +34,13 @@ function stateOf(user: User | undefined, target: UserTarget): UserState {
 }
 
 /** ElastiCache's user calls (Query protocol): DescribeUsers by UserId, ModifyUser with Passwords. */
-export function elasticacheUserApi(target: UserTarget): UserApi {
-  const { calls, send } = callsFor(target, 'elasticache');
+export function elasticacheUserApi(target: UserTarget, deadline: Deadline): UserApi {
+  const { calls, send } = callsFor(target, 'elasticache', deadline);
   return {
     calls,
     async describe() {
-      const out = await send('DescribeUsers', () =>
-        client(target.region).send(new DescribeUsersCommand({ UserId: target.userId })),
+      const out = await send('DescribeUsers', (abortSignal) =>
+        client(target.region).send(new DescribeUsersCommand({ UserId: target.userId }), { abortSignal }),
       );
       return stateOf(
         out.Users?.find((user) => user.UserId === target.userId),
@@ -47,9 +48,10 @@ export function elasticacheUserApi(target: UserTarget): UserApi {
       );
     },
     async setPasswords(passwords) {
-      const out = await send('ModifyUser', () =>
+      const out = await send('ModifyUser', (abortSignal) =>
         client(target.region).send(
           new ModifyUserCommand({ UserId: target.userId, Passwords: [...passwords] }),
+          { abortSignal },
         ),
       );
       return stateOf(out, target);

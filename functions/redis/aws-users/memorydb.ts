@@ -1,4 +1,5 @@
 import { DescribeUsersCommand, MemoryDBClient, UpdateUserCommand, type User } from '@aws-sdk/client-memorydb';
+import type { Deadline } from '../../../shared/net/deadline';
 import type { UserTarget } from './scope';
 import { callsFor, clientOptions, type UserApi, type UserState, userMissing } from './service';
 
@@ -31,13 +32,13 @@ function stateOf(user: User | undefined, target: UserTarget): UserState {
  * MemoryDB's user calls (JSON 1.1): DescribeUsers by UserName, UpdateUser with an
  * AuthenticationMode of type password (MemoryDB has no bare Passwords parameter).
  */
-export function memorydbUserApi(target: UserTarget): UserApi {
-  const { calls, send } = callsFor(target, 'memorydb');
+export function memorydbUserApi(target: UserTarget, deadline: Deadline): UserApi {
+  const { calls, send } = callsFor(target, 'memorydb', deadline);
   return {
     calls,
     async describe() {
-      const out = await send('DescribeUsers', () =>
-        client(target.region).send(new DescribeUsersCommand({ UserName: target.userId })),
+      const out = await send('DescribeUsers', (abortSignal) =>
+        client(target.region).send(new DescribeUsersCommand({ UserName: target.userId }), { abortSignal }),
       );
       return stateOf(
         out.Users?.find((user) => user.Name === target.userId),
@@ -45,12 +46,13 @@ export function memorydbUserApi(target: UserTarget): UserApi {
       );
     },
     async setPasswords(passwords) {
-      const out = await send('UpdateUser', () =>
+      const out = await send('UpdateUser', (abortSignal) =>
         client(target.region).send(
           new UpdateUserCommand({
             UserName: target.userId,
             AuthenticationMode: { Type: 'password', Passwords: [...passwords] },
           }),
+          { abortSignal },
         ),
       );
       return stateOf(out.User, target);

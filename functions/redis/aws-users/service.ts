@@ -1,3 +1,4 @@
+import type { Deadline } from '../../../shared/net/deadline';
 import { userApiFailure } from '../errors';
 import { awsUserSettings } from '../settings';
 import type { UserTarget } from './scope';
@@ -26,13 +27,13 @@ export interface UserApi {
  * The user's API. Each service's SDK client loads here, on first use, in its own module: a
  * self-managed Redis rotation (and every cold start) never loads either.
  */
-export async function userApiFor(target: UserTarget): Promise<UserApi> {
+export async function userApiFor(target: UserTarget, deadline: Deadline): Promise<UserApi> {
   if (target.service === 'elasticache') {
     const { elasticacheUserApi } = await import('./elasticache');
-    return elasticacheUserApi(target);
+    return elasticacheUserApi(target, deadline);
   }
   const { memorydbUserApi } = await import('./memorydb');
-  return memorydbUserApi(target);
+  return memorydbUserApi(target, deadline);
 }
 
 /** What both SDK clients are built with: the user's region and a deadline on every call. */
@@ -42,15 +43,18 @@ export function clientOptions(region: string) {
 }
 
 /**
- * Run the service's calls for one user: each counted by operation, each failure translated into a
- * named error (`iamPrefix`: "elasticache", "memorydb", for the IAM action a denial names).
+ * Run the service's calls for one user: each counted by operation, named as what the invocation
+ * waits for, aborted at the deadline (`run` gets the signal for the SDK's `abortSignal`), and each
+ * failure translated into a named error (`iamPrefix`: "elasticache", "memorydb", for the IAM action
+ * a denial names).
  */
-export function callsFor(target: UserTarget, iamPrefix: string) {
+export function callsFor(target: UserTarget, iamPrefix: string, deadline: Deadline) {
   const calls: Record<string, number> = {};
-  const send = async <T>(operation: string, run: () => Promise<T>): Promise<T> => {
+  const send = async <T>(operation: string, run: (abortSignal: AbortSignal) => Promise<T>): Promise<T> => {
     calls[operation] = (calls[operation] ?? 0) + 1;
+    deadline.waitingFor(`${iamPrefix} ${operation} for ${target.label}`);
     try {
-      return await run();
+      return await run(deadline.signal);
     } catch (error) {
       throw userApiFailure(error, { user: target.label, operation, iamAction: `${iamPrefix}:${operation}` });
     }

@@ -16,11 +16,15 @@ import type { Strategy } from '../strategy';
 import { type UserTarget, userTargetInScope, userTargetOf } from './scope';
 import { type UserApi, type UserState, userApiFor } from './service';
 import { waitForActive } from './wait';
+import { DEADLINE_MARGIN_MS } from '../../../shared/rotation/auditing';
 
 type Ctx = RotationContext<AwsUserSecret>;
 
-/** Time a step keeps, after waiting, for its audit line, metrics and alert. */
-const AUDIT_RESERVE_MS = 1_500;
+/**
+ * Time a step keeps after waiting: the core's deadline margin (when it reports a timeout and
+ * aborts the step's calls), plus a little, so the wait gives up first with the user's status named.
+ */
+const AUDIT_RESERVE_MS = DEADLINE_MARGIN_MS + 500;
 const DEFAULT_PORT = 6379;
 /** ElastiCache and MemoryDB refuse passwords outside 16..128 characters and with @, " or /. */
 const SERVICE_PASSWORD = { minLength: 16, maxLength: 128, forbidden: '@"/' };
@@ -61,7 +65,7 @@ async function prepare(secret: AwsUserSecret, ctx: Ctx): Promise<Prepared> {
     );
   }
   ctx.annotate({ strategy: strategyName(target), user: target.username, userArn: target.arn });
-  return { target, api: await userApiFor(target), lambda: ctx.lambda as LambdaInvocation, current };
+  return { target, api: await userApiFor(target, ctx), lambda: ctx.lambda as LambdaInvocation, current };
 }
 
 /**
@@ -169,6 +173,7 @@ export const awsUserStrategy: Strategy<AwsUserSecret> = {
       pollMs: awsUserSettings().pollMs,
       reserveMs: AUDIT_RESERVE_MS + endpointReserve,
       doing: 'testSecret',
+      deadline: ctx,
     });
     checkUser(user, prepared);
     notePasswords(ctx, api, { userStatus: user.status, passwordCount: user.passwordCount, waitedMs, polls });
@@ -181,7 +186,7 @@ export const awsUserStrategy: Strategy<AwsUserSecret> = {
     await withSession(
       { host: pending.host, port, address, source: 'host' },
       { username: pending.username, password: pendingPassword(pending, ctx) },
-      { tls: pending.tls !== false, settings: redis },
+      { tls: pending.tls !== false, settings: redis, deadline: ctx },
       {
         who: `user ${pending.username} with the pending password`,
         rejectedAction: `${target.label} is active but refuses the pending password: check that the endpoint belongs to a cluster whose user group holds the user, then rotate again.`,
@@ -225,6 +230,7 @@ export const awsUserStrategy: Strategy<AwsUserSecret> = {
       pollMs,
       reserveMs: AUDIT_RESERVE_MS + awsUserSettings().apiTimeoutMs,
       doing: 'revokePrevious (before the change)',
+      deadline: ctx,
     });
     checkUser(before.user, prepared);
     await api.setPasswords([current.password]);
@@ -233,6 +239,7 @@ export const awsUserStrategy: Strategy<AwsUserSecret> = {
       pollMs,
       reserveMs: AUDIT_RESERVE_MS,
       doing: 'revokePrevious (after the change)',
+      deadline: ctx,
     });
     notePasswords(ctx, api, { passwordsSet: 1, passwordCount: after.user.passwordCount });
   },

@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { Deadline } from '../../../shared/net/deadline';
 import type { LambdaInvocation } from '../../../shared/observability/lambda-handler';
 import { UserNotActiveError } from '../errors';
 import { USER_POLL_MAX_MS } from '../settings';
@@ -25,7 +26,7 @@ export async function waitForActive(
   api: UserApi,
   target: UserTarget,
   lambda: LambdaInvocation,
-  options: WaitOptions,
+  options: WaitOptions & { deadline: Deadline },
 ): Promise<{ user: UserState; polls: number; waitedMs: number }> {
   const started = Date.now();
   const deadline = started + lambda.getRemainingTimeInMillis() - options.reserveMs;
@@ -44,7 +45,8 @@ export async function waitForActive(
         },
       );
     }
-    await sleep(Math.min(pause, left));
+    // Abortable: at the deadline margin the invocation is reported failed, and the wait stops with it.
+    await sleep(Math.min(pause, left), undefined, { signal: options.deadline.signal });
     pause = Math.min(pause * 2, USER_POLL_MAX_MS);
   }
 }

@@ -9,6 +9,7 @@ import {
   TlsUnavailableError,
 } from '../../../functions/postgres/errors';
 import type { Endpoint } from '../../../functions/postgres/secret';
+import { noDeadline } from '../../../shared/net/deadline';
 import { TargetUnreachableError } from '../../../shared/errors';
 import { freePort } from '../../../dev/lib/ports';
 import { type PostgresCluster, startPostgres } from '../../../dev/targets/postgres/cluster';
@@ -46,7 +47,7 @@ afterEach(() => {
 });
 
 async function failure(target: Endpoint, login: Login): Promise<Error> {
-  const outcome = await connect(target, login).then(
+  const outcome = await connect(target, login, noDeadline()).then(
     async (client) => {
       await client.end();
       return new Error('connected');
@@ -59,7 +60,7 @@ async function failure(target: Endpoint, login: Login): Promise<Error> {
 
 describe('PostgreSQL login failures become typed errors', () => {
   it('logs in with the right password', async () => {
-    const client = await connect(endpoint, role);
+    const client = await connect(endpoint, role, noDeadline());
     expect((await client.query('SELECT session_user AS u')).rows).toEqual([{ u: role.username }]);
     await client.end();
   });

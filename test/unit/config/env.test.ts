@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { monitorConfigFromEnv } from '../../../functions/rotation-monitor/settings';
 import { numberFromEnv } from '../../../shared/config/env';
+import { noDeadline } from '../../../shared/net/deadline';
 import { httpRequest, httpTimeoutMs } from '../../../shared/net/http';
 import { ConfigurationError, RotationError } from '../../../shared/errors';
 
@@ -77,6 +78,7 @@ describe('numeric settings read through numberFromEnv', () => {
   it('a bad HTTP_TIMEOUT_MS fails a request as a configuration error, not as an unreachable target', async () => {
     vi.stubEnv('HTTP_TIMEOUT_MS', '10s');
     const request = httpRequest({
+      deadline: noDeadline(),
       method: 'GET',
       url: new URL('http://127.0.0.1:9/'),
       purpose: 'a test endpoint',

@@ -7,6 +7,7 @@ import { PasswordPolicyError, passwordPolicyFromEnv } from '../../../shared/cred
 import { logger } from '../../../shared/observability/logger';
 import { ConfigurationError, RotationError } from '../../../shared/errors';
 import { summarizeFailure } from '../../../shared/rotation/failure';
+import { noDeadline } from '../../../shared/net/deadline';
 import type { RotationContext } from '../../../shared/rotation/rotator';
 
 function contextFor<S>(current: S): RotationContext<S> {
@@ -15,6 +16,7 @@ function contextFor<S>(current: S): RotationContext<S> {
     secretName: 's',
     versionId: 'token',
     step: 'createSecret',
+    ...noDeadline(),
     logger,
     current: async () => current,
     previous: async () => undefined,

@@ -12,7 +12,6 @@ const withCode = (code: string) => Object.assign(new Error(`driver failure ${cod
 const classifiers: Record<string, (code: string) => unknown> = {
   'HTTP (shared/net/http)': (code) =>
     describeTransportError(new AxiosError('request failed', code), {
-      method: 'POST',
       url: new URL('https://accounts.zoho.eu/oauth/v2/token'),
       purpose: 'Zoho token endpoint',
     }),

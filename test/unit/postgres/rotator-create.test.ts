@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { postgresRotator } from '../../../functions/postgres/rotator';
 import type { PostgresSecret } from '../../../functions/postgres/secret';
 import { logger } from '../../../shared/observability/logger';
+import { noDeadline } from '../../../shared/net/deadline';
 import type { RotationContext } from '../../../shared/rotation/rotator';
 
 const CURRENT: PostgresSecret = {
@@ -20,6 +21,7 @@ function fakeContext(notes: Record<string, unknown>): RotationContext<PostgresSe
     secretName: 'name',
     versionId: 'token',
     step: 'createSecret',
+    ...noDeadline(),
     logger,
     current: async () => CURRENT,
     previous: async () => undefined,

@@ -86,10 +86,31 @@ describe('redisFailure', () => {
     expect(error.action).toContain('tls: false');
   });
 
-  it('a plain client dropped at connect is told a TLS port may be the reason', () => {
-    const error = redisFailure(networkError('ECONNRESET'), { ...context, tls: false });
-    expect(error.message).toContain('if the server requires TLS, `tls: false` is wrong');
+  it('a plain client dropped at connect, before any reply, is told a TLS port may be the reason', () => {
+    const atConnect = { ...context, tls: false, answered: false };
+    for (const cause of [networkError('ECONNRESET'), new Error('Connection is closed.')]) {
+      expect(redisFailure(cause, atConnect).message).toContain(
+        'if the server requires TLS, `tls: false` is wrong',
+      );
+    }
     expect(redisFailure(networkError('ECONNRESET'), context).message).not.toContain('tls: false');
+  });
+
+  it('a connection that had answered and then closed (a restart) gets no TLS hint, and says what happened', () => {
+    const afterReplies = { ...context, tls: false, answered: true };
+    for (const cause of [networkError('ECONNRESET', 'read ECONNRESET'), new Error('Connection is closed.')]) {
+      const error = redisFailure(cause, afterReplies);
+      expect(error).toBeInstanceOf(TargetUnreachableError);
+      expect(error.retryable).toBe(true);
+      expect(error.message).not.toContain('tls');
+      expect(error.message).toContain('after answering on it: the node restarted');
+      expect(error.action).not.toContain('TLS');
+    }
+  });
+
+  it('a refused connection is never a TLS question', () => {
+    const error = redisFailure(networkError('ECONNREFUSED'), { ...context, tls: false, answered: false });
+    expect(error.message).not.toContain('tls');
   });
 
   it.each(['UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'SELF_SIGNED_CERT_IN_CHAIN', 'ERR_TLS_CERT_ALTNAME_INVALID'])(

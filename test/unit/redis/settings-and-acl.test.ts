@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { passwordHash, passwordHashesOf } from '../../../functions/redis/acl';
 import { RedisSession } from '../../../functions/redis/connection';
 import { redisSettings } from '../../../functions/redis/settings';
+import { noDeadline } from '../../../shared/net/deadline';
 import { scrub } from '../../../shared/observability/redaction';
 
 describe('redis settings', () => {
@@ -32,6 +33,7 @@ function sessionAnswering(reply: unknown): RedisSession {
     client,
     { who: 'user app' },
     { connectTimeoutMs: 1000, commandTimeoutMs: 1000 },
+    noDeadline(),
   );
 }
 
