@@ -1,6 +1,7 @@
 /**
  * `npm run bench [-- --rotations 20 --cold-runs 25 --retry-rotations 10 --throttle 0.25
  *   --scale 50,100,250,500 --concurrency 10 --report docs/bench]`
+ * `npm run bench -- --cold-only [--source-maps] [--compare before=/path/to/other/dist ...]`
  *
  * Figures, not a timed test: bundle sizes and cold starts, rotation wall time and Secrets Manager
  * calls per secret type, the SDK retry modes under throttling, PostgreSQL at scale, peak memory of
@@ -12,7 +13,16 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { buildAll } from './build.mjs';
-import { measureBundles } from '../dev/bench/bundles';
+import {
+  BASELINE,
+  buildBaseline,
+  buildWithSourceMaps,
+  type ColdStartFigures,
+  type FirstUseFigures,
+  functionSubjects,
+  measureColdStarts,
+  measureFirstUse,
+} from '../dev/bench/bundles';
 import { benchRetryModes, type RetryModeFigures } from '../dev/bench/retry-modes';
 import { benchRotations, type RotationFigures } from '../dev/bench/rotations';
 import { type BenchResults, writeReport } from '../dev/bench/report';
@@ -35,9 +45,22 @@ const { values } = parseArgs({
     scale: { type: 'string', default: '50,100,250,500' },
     concurrency: { type: 'string', default: '10' },
     out: { type: 'string', default: '.bench/results.json' },
+    // Cold starts only: no local servers, no rotations, no scale (under a minute).
+    'cold-only': { type: 'boolean', default: false },
+    // Also the bundles with linked source maps, started with --enable-source-maps.
+    'source-maps': { type: 'boolean', default: false },
+    // label=dir: another build's folders (dir/<function>/index.mjs) in the same paired rounds.
+    compare: { type: 'string', multiple: true, default: [] },
     report: { type: 'string', default: 'docs/bench' },
   },
 });
+const compare = Object.fromEntries(
+  values.compare.map((spec) => {
+    const at = spec.indexOf('=');
+    if (at < 1) throw new Error(`--compare ${spec}: expected label=dir`);
+    return [spec.slice(0, at), spec.slice(at + 1)];
+  }),
+);
 const rotations = Number(values.rotations);
 const coldRuns = Number(values['cold-runs']);
 const retryRotations = Number(values['retry-rotations']);
@@ -48,8 +71,120 @@ const concurrency = Number(values.concurrency);
 const say = (line = '') => process.stdout.write(`${line}\n`);
 const kb = (bytes: number) => `${round(bytes / 1024)} KB`;
 
+const spread = ({ median, p95 }: { median: number; p95: number }, unit = '') =>
+  `${median}${unit} (${p95}${unit})`;
+
+/** Each group's highest and median bundle ratio to Node: the issue's goal is 3 and 2.6. */
+function coldStartGoals(figures: ColdStartFigures[]): string[] {
+  const groups = new Map<string, ColdStartFigures[]>();
+  for (const f of figures.filter((f) => f.label.includes(': ') || f.isFunction)) {
+    const group = f.isFunction ? 'this build' : (f.label.split(': ')[0] as string);
+    groups.set(group, [...(groups.get(group) ?? []), f]);
+  }
+  return [...groups].map(([group, members]) => {
+    const ratios = members.map((m) => m.vsNode.median).sort((a, b) => a - b);
+    const highest = members.reduce((a, b) => (b.vsNode.median > a.vsNode.median ? b : a));
+    const middle = ratios[Math.floor((ratios.length - 1) / 2)];
+    return `${group}: highest ${highest.vsNode.median}x Node (${highest.label}), median bundle ${middle}x`;
+  });
+}
+
+async function coldStarts(): Promise<ColdStartFigures[]> {
+  const baseline = await buildBaseline('.bench/sdk-logger-baseline');
+  const subjects = functionSubjects(compare);
+  if (values['source-maps']) subjects.push(...(await buildWithSourceMaps('.bench/source-maps')));
+  say(
+    `Cold init: ${coldRuns} paired rounds, each a fresh process importing the bundle, Node ${process.versions.node}`,
+  );
+  const figures = measureColdStarts(subjects, baseline, coldRuns);
+  say(
+    table(
+      [
+        'bundle',
+        'files',
+        'start-up path',
+        'all chunks',
+        'gzipped',
+        'cold init (p95)',
+        'x Node (p95)',
+        `x ${BASELINE} (p95)`,
+        'CPU x Node (p95)',
+      ],
+      figures.map((f) => [
+        f.label,
+        f.files ?? '',
+        f.startupBytes === undefined ? '' : kb(f.startupBytes),
+        f.bytes === undefined ? '' : kb(f.bytes),
+        f.gzipBytes === undefined ? '' : kb(f.gzipBytes),
+        spread(f.ms, ' ms'),
+        spread(f.vsNode),
+        spread(f.vsBaseline),
+        spread(f.cpuVsNode),
+      ]),
+    ),
+  );
+  say('(ratios per round: wall time over Node alone and over the baseline in the same round, and CPU time');
+  say(' until the import resolved, all threads, over Node alone; median and p95 of the rounds)');
+  for (const line of coldStartGoals(figures)) say(`goal at most 3x, median 2.6x: ${line}`);
+  return figures;
+}
+
+/** What the cold start no longer loads, and what its first use costs instead (once per container). */
+async function firstUses(nodeStartMs: number): Promise<FirstUseFigures[]> {
+  const runs = Math.min(coldRuns, 10);
+  const figures = await measureFirstUse('.bench/first-use', runs);
+  say();
+  say(`Loaded on first use instead of at cold start (median of ${runs} processes, after the bundle loaded)`);
+  say(
+    table(
+      ['function', 'loads', 'first use (p95)', 'x Node start'],
+      figures.map((f) => [f.function, f.loads, spread(f.ms, ' ms'), round(f.ms.median / nodeStartMs, 2)]),
+    ),
+  );
+  return figures;
+}
+
+/** .bench/results.json: every figure of the run; the machine's load says how far to trust them. */
+function writeResults(results: Record<string, unknown>, loadAtStart: number) {
+  const written = {
+    measuredAt: new Date().toISOString(),
+    node: process.versions.node,
+    machine: {
+      cpus: cpus().length,
+      loadAverage: { start: round(loadAtStart, 2), end: round(loadavg()[0] ?? 0, 2) },
+      platform: process.platform,
+      arch: process.arch,
+    },
+    ...results,
+  };
+  mkdirSync(values.out.replace(/\/[^/]+$/, ''), { recursive: true });
+  writeFileSync(values.out, `${JSON.stringify(written, null, 2)}\n`);
+  say();
+  say(`wrote ${values.out}`);
+  return written;
+}
+
+/** The report's view of the paired cold starts: the functions, with Node's own start beside. */
+function reportColdStarts(figures: ColdStartFigures[]): Pick<BenchResults, 'nodeStartMs' | 'coldStarts'> {
+  return {
+    nodeStartMs: figures[0]?.ms.median ?? Number.NaN,
+    coldStarts: figures
+      .filter((f) => f.isFunction)
+      .map((f) => ({
+        function: f.label,
+        bytes: f.bytes ?? 0,
+        startupBytes: f.startupBytes ?? 0,
+        gzipBytes: f.gzipBytes ?? 0,
+        medianMs: f.ms.median,
+        p95Ms: f.ms.p95,
+        vsNode: f.vsNode.median,
+        vsBaseline: f.vsBaseline.median,
+      })),
+  };
+}
+
 async function main(): Promise<number> {
-  const missing = missingTools();
+  const missing = values['cold-only'] ? [] : missingTools();
   if (missing.length > 0) {
     for (const hint of missing) say(`missing tool: ${hint}`);
     return 2;
@@ -57,23 +192,12 @@ async function main(): Promise<number> {
   await buildAll({ quiet: true });
   // Other jobs on the machine slow every figure: the report says how busy it was.
   const loadAtStart = loadavg()[0] ?? 0;
-
-  say(`Bundles and cold start (median of ${coldRuns} fresh processes each, Node ${process.versions.node})`);
-  const bundles = measureBundles(coldRuns);
-  say(
-    table(
-      ['function', 'minified', 'gzipped', 'cold start', 'p95', 'bundle init'],
-      bundles.bundles.map((b) => [
-        b.function,
-        kb(b.bytes),
-        kb(b.gzipBytes),
-        `${b.coldStartMs} ms`,
-        `${b.coldStartP95Ms} ms`,
-        `${b.bundleInitMs} ms`,
-      ]),
-    ),
-  );
-  say(`(cold start includes Node's own start: ${bundles.nodeStartMs} ms for an empty script)`);
+  const coldStart = await coldStarts();
+  const firstUse = await firstUses(coldStart[0]?.ms.median ?? Number.NaN);
+  if (values['cold-only']) {
+    writeResults({ coldStart, firstUse }, loadAtStart);
+    return 0;
+  }
 
   const cleanup: (() => Promise<unknown>)[] = [];
   const results: { rotations: RotationFigures[]; retryModes: RetryModeFigures[]; scale: ScaleFigures[] } = {
@@ -203,34 +327,8 @@ async function main(): Promise<number> {
     for (const stop of cleanup.reverse()) await stop().catch(() => undefined);
   }
 
-  const report = {
-    measuredAt: new Date().toISOString(),
-    node: process.versions.node,
-    machine: {
-      cpus: cpus().length,
-      loadAverage: { start: round(loadAtStart, 2), end: round(loadavg()[0] ?? 0, 2) },
-      platform: process.platform,
-      arch: process.arch,
-    },
-    nodeStartMs: bundles.nodeStartMs,
-    bundles: bundles.bundles,
-    ...results,
-  };
-  mkdirSync(values.out.replace(/\/[^/]+$/, ''), { recursive: true });
-  writeFileSync(values.out, `${JSON.stringify(report, null, 2)}\n`);
-  say();
-  say(`wrote ${values.out}`);
-  const forReport: BenchResults = {
-    ...report,
-    coldStarts: bundles.bundles.map((b) => ({
-      function: b.function,
-      bytes: b.bytes,
-      gzipBytes: b.gzipBytes,
-      medianMs: b.coldStartMs,
-      p95Ms: b.coldStartP95Ms,
-      vsNode: round(b.coldStartMs / bundles.nodeStartMs),
-    })),
-  };
+  const written = writeResults({ coldStart, firstUse, ...results }, loadAtStart);
+  const forReport: BenchResults = { ...written, ...results, ...reportColdStarts(coldStart) };
   for (const file of writeReport(forReport, values.report)) say(`wrote ${file}`);
   return 0;
 }

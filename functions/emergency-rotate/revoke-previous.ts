@@ -1,10 +1,22 @@
-import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import type { InvokeCommandInput, InvokeCommandOutput } from '@aws-sdk/client-lambda';
 import * as z from 'zod/mini';
 import { type Deadline, sdkCall } from '../../shared/net/deadline';
 import { RevokeFailedError } from './errors';
 
-let client: LambdaClient | undefined;
-const lambda = () => (client ??= new LambdaClient({}));
+type Invoke = (
+  input: InvokeCommandInput,
+  options: { abortSignal?: AbortSignal },
+) => Promise<InvokeCommandOutput>;
+let invoker: Promise<Invoke> | undefined;
+
+/** The Lambda client, loaded (its own chunk) on the first revoke: most emergencies do not revoke. */
+function lambdaInvoker(): Promise<Invoke> {
+  invoker ??= import('@aws-sdk/client-lambda').then(({ LambdaClient, InvokeCommand }) => {
+    const client = new LambdaClient({});
+    return (input, options) => client.send(new InvokeCommand(input), options);
+  });
+  return invoker;
+}
 
 /** What the Lambda runtime returns for a failed invocation. */
 const FunctionErrorSchema = z.object({
@@ -43,8 +55,9 @@ export async function invokeRevoke(
   deadline: Deadline,
   previousVersionId?: string,
 ): Promise<void> {
-  const out = await lambda().send(
-    new InvokeCommand({
+  const invoke = await lambdaInvoker();
+  const out = await invoke(
+    {
       FunctionName: rotationLambdaArn,
       InvocationType: 'RequestResponse',
       Payload: new TextEncoder().encode(
@@ -55,7 +68,7 @@ export async function invokeRevoke(
           ...(previousVersionId ? { PreviousVersionId: previousVersionId } : {}),
         }),
       ),
-    }),
+    },
     sdkCall(deadline, `the rotation function ${rotationLambdaArn} (Lambda Invoke, revokePrevious)`),
   );
   const payload = parsePayload(out.Payload ? new TextDecoder().decode(out.Payload) : '');

@@ -123,7 +123,7 @@ function applyPassword(
     refuseUnsafeTarget(base, masterUser);
     refuseUnsafeTarget(facts.get(pair.clone), masterUser);
     if (pending.username === pair.base) {
-      await connection.query(setPasswordSql(pair.base, verifier));
+      await connection.query(setPasswordSql(connection, pair.base, verifier));
       return;
     }
     const sync = await syncClone(connection, base, pair.clone, facts.get(pair.clone), verifier);
@@ -194,7 +194,7 @@ export async function revokeAlternating(previous: PostgresSecret, ctx: Ctx): Pro
       const role = (await roleFacts(connection, [previous.username])).get(previous.username);
       if (!role) return undefined;
       refuseUnsafeTarget(role, masterUser);
-      await connection.query(setPasswordSql(previous.username, unknowableVerifier()));
+      await connection.query(setPasswordSql(connection, previous.username, unknowableVerifier()));
       // Only once the new password is in force are open sessions ended: they cannot log back in.
       return terminateSessions(connection, previous.username);
     },

@@ -1,4 +1,3 @@
-import { escapeIdentifier, escapeLiteral } from 'pg';
 import type { Connection } from './connection';
 import type { RoleFacts } from './roles';
 
@@ -41,18 +40,27 @@ async function settingsOf(connection: Connection, roleOid: number): Promise<Sett
   return result.rows;
 }
 
-function scopeOf(clone: string, database: string | null): string {
-  const role = `ALTER ROLE ${escapeIdentifier(clone)}`;
-  return database === null ? role : `${role} IN DATABASE ${escapeIdentifier(database)}`;
+// Quoting is pg's own escapeIdentifier/escapeLiteral, reached through the connection (its
+// methods) so that pg itself loads only with the first connection.
+
+function scopeOf(connection: Connection, clone: string, database: string | null): string {
+  const role = `ALTER ROLE ${connection.escapeIdentifier(clone)}`;
+  return database === null ? role : `${role} IN DATABASE ${connection.escapeIdentifier(database)}`;
 }
 
 /** "search_path=app, public" -> ["search_path", "app, public"]; a dotted name is quoted part by part. */
-function splitSetting(entry: string): { name: string; quotedName: string; value: string } {
+function splitSetting(
+  connection: Connection,
+  entry: string,
+): { name: string; quotedName: string; value: string } {
   const at = entry.indexOf('=');
   const name = entry.slice(0, at);
   return {
     name,
-    quotedName: name.split('.').map(escapeIdentifier).join('.'),
+    quotedName: name
+      .split('.')
+      .map((part) => connection.escapeIdentifier(part))
+      .join('.'),
     value: entry.slice(at + 1),
   };
 }
@@ -65,17 +73,20 @@ async function copySettings(
 ): Promise<string[]> {
   if (cloneOid !== undefined) {
     for (const row of await settingsOf(connection, cloneOid)) {
-      await connection.query(`${scopeOf(clone, row.database)} RESET ALL`);
+      await connection.query(`${scopeOf(connection, clone, row.database)} RESET ALL`);
     }
   }
   const notCopied: string[] = [];
   let sessionRole = base.name;
   for (const row of await settingsOf(connection, base.oid)) {
     for (const entry of row.setconfig) {
-      const { name, quotedName, value } = splitSetting(entry);
+      const { name, quotedName, value } = splitSetting(connection, entry);
       if (name === 'role') {
         if (row.database === null) sessionRole = value;
-        else await connection.query(`${scopeOf(clone, row.database)} SET role = ${escapeLiteral(value)}`);
+        else
+          await connection.query(
+            `${scopeOf(connection, clone, row.database)} SET role = ${connection.escapeLiteral(value)}`,
+          );
         continue;
       }
       // The stored text is in postgresql.conf syntax; set_config parses it the same way (lists too),
@@ -83,7 +94,7 @@ async function copySettings(
       await connection.query('SAVEPOINT copy_setting');
       try {
         await connection.query('SELECT pg_catalog.set_config($1, $2, true)', [name, value]);
-        await connection.query(`${scopeOf(clone, row.database)} SET ${quotedName} FROM CURRENT`);
+        await connection.query(`${scopeOf(connection, clone, row.database)} SET ${quotedName} FROM CURRENT`);
         await connection.query(`RESET ${quotedName}`);
         await connection.query('RELEASE SAVEPOINT copy_setting');
       } catch {
@@ -92,7 +103,9 @@ async function copySettings(
       }
     }
   }
-  await connection.query(`ALTER ROLE ${escapeIdentifier(clone)} SET role = ${escapeLiteral(sessionRole)}`);
+  await connection.query(
+    `ALTER ROLE ${connection.escapeIdentifier(clone)} SET role = ${connection.escapeLiteral(sessionRole)}`,
+  );
   return notCopied;
 }
 
@@ -107,14 +120,16 @@ export async function syncClone(
   existing: RoleFacts | undefined,
   verifier: string,
 ): Promise<CloneSync> {
-  const cloneId = escapeIdentifier(clone);
-  const baseId = escapeIdentifier(base.name);
+  const cloneId = connection.escapeIdentifier(clone);
+  const baseId = connection.escapeIdentifier(base.name);
   if (existing === undefined) {
     await connection.query(
-      `CREATE ROLE ${cloneId} WITH LOGIN INHERIT NOSUPERUSER PASSWORD ${escapeLiteral(verifier)} IN ROLE ${baseId}`,
+      `CREATE ROLE ${cloneId} WITH LOGIN INHERIT NOSUPERUSER PASSWORD ${connection.escapeLiteral(verifier)} IN ROLE ${baseId}`,
     );
   } else {
-    await connection.query(`ALTER ROLE ${cloneId} WITH LOGIN INHERIT PASSWORD ${escapeLiteral(verifier)}`);
+    await connection.query(
+      `ALTER ROLE ${cloneId} WITH LOGIN INHERIT PASSWORD ${connection.escapeLiteral(verifier)}`,
+    );
     const member = await connection.query(
       'SELECT 1 FROM pg_catalog.pg_auth_members WHERE roleid = $1 AND member = $2',
       [base.oid, existing.oid],

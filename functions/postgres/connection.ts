@@ -1,4 +1,4 @@
-import pg from 'pg';
+import type { Client, ClientConfig } from 'pg';
 import { type Deadline, untilDeadline } from '../../shared/net/deadline';
 import { rememberSecret } from '../../shared/observability/redaction';
 import { CredentialRejectedError } from '../../shared/errors';
@@ -19,29 +19,38 @@ export interface Login {
   credential: string;
 }
 
+/** An open connection as one role; always `end()` it (see withConnection). */
+export type Connection = Client;
+
+let clientClass: Promise<new (config: ClientConfig) => Client> | undefined;
+
 /**
  * pg answers every password challenge it gets, including a request for the password in clear text
  * (pg_hba `password`, `ldap`, `pam`). This client refuses that one: the only forms a password leaves
  * the function in are a SCRAM proof (or an MD5 challenge response, for roles whose stored password
- * predates SCRAM) and, when we set one, a SCRAM verifier.
+ * predates SCRAM) and, when we set one, a SCRAM verifier. pg loads with the first connection (its
+ * own chunk), not at cold start: createSecret never connects.
  */
-class NoCleartextClient extends pg.Client {
-  _handleAuthCleartextPassword(): void {
-    this.connection.emit(
-      'error',
-      new CleartextPasswordRefusedError(
-        `the server asked for the password of role ${JSON.stringify(this.user)} in clear text; refused`,
-        {
-          action:
-            'Use scram-sha-256 (or md5) for this role in pg_hba.conf: this function never sends a password in clear text.',
-        },
-      ),
-    );
-  }
+function noCleartextClient(): Promise<new (config: ClientConfig) => Client> {
+  clientClass ??= import('pg').then(
+    ({ default: pg }) =>
+      class NoCleartextClient extends pg.Client {
+        _handleAuthCleartextPassword(): void {
+          this.connection.emit(
+            'error',
+            new CleartextPasswordRefusedError(
+              `the server asked for the password of role ${JSON.stringify(this.user)} in clear text; refused`,
+              {
+                action:
+                  'Use scram-sha-256 (or md5) for this role in pg_hba.conf: this function never sends a password in clear text.',
+              },
+            ),
+          );
+        }
+      },
+  );
+  return clientClass;
 }
-
-/** An open connection as one role; always `end()` it (see withConnection). */
-export type Connection = pg.Client;
 
 /** `role "app" (AWSPENDING)`, for messages. */
 export function whoIs(login: Login): string {
@@ -49,7 +58,7 @@ export function whoIs(login: Login): string {
 }
 
 /** Close the socket under a client, whatever it is doing (connecting, waiting for a statement). */
-function destroy(client: pg.Client): void {
+function destroy(client: Client): void {
   client.connection.stream.destroy();
 }
 
@@ -65,6 +74,7 @@ export async function connect(endpoint: Endpoint, login: Login, deadline: Deadli
   deadline.waitingFor(`connecting to ${endpoint.host}:${endpoint.port}`);
   const settings = settingsFromEnv();
   rememberSecret(login.password);
+  const NoCleartextClient = await noCleartextClient();
   const client = new NoCleartextClient({
     host: endpoint.host,
     port: endpoint.port,

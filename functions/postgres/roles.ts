@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { escapeIdentifier, escapeLiteral } from 'pg';
 import { scramSha256Verifier } from '../../shared/credentials/scram';
 import { generatePassword, passwordPolicyFromEnv } from '../../shared/credentials/password';
 import { rememberSecret } from '../../shared/observability/redaction';
@@ -30,8 +29,9 @@ export function unknowableVerifier(): string {
   return verifierFor(randomBytes(48).toString('base64'));
 }
 
-export function setPasswordSql(role: string, verifier: string): string {
-  return `ALTER ROLE ${escapeIdentifier(role)} WITH PASSWORD ${escapeLiteral(verifier)}`;
+/** ALTER ROLE ... WITH PASSWORD, quoted by pg (the connection's escape methods are pg's own). */
+export function setPasswordSql(connection: Connection, role: string, verifier: string): string {
+  return `ALTER ROLE ${connection.escapeIdentifier(role)} WITH PASSWORD ${connection.escapeLiteral(verifier)}`;
 }
 
 export interface RoleFacts {

@@ -42,7 +42,7 @@ async function setOwnPassword(
     deadline: ctx,
   };
   try {
-    await runStatements(connection, statements, (c) => c.query(setPasswordSql(login.username, verifier)));
+    await runStatements(connection, statements, (c) => c.query(setPasswordSql(c, login.username, verifier)));
   } finally {
     await connection.end().catch(() => undefined);
   }

@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { loadCaBundle } from '../../shared/net/ca-bundle';
 import { type Deadline, untilDeadline } from '../../shared/net/deadline';
 import { ConnectDeadlineError, type FailureContext, redisFailure } from './errors';
@@ -98,6 +98,10 @@ async function openSession(
       timeoutMs: settings.connectTimeoutMs,
     });
   const tls = transport.tls ? tlsOptions(node.host) : undefined;
+  // Loaded with the first connection, not at cold start (ioredis is about 170 KB to compile), so
+  // createSecret, which never connects, does not pay for it. ioredis is CommonJS: its
+  // module.exports, the Redis class, is the default export both bundled and under Node.
+  const { default: Redis } = await import('ioredis');
   const client = new Redis({
     host: node.host,
     port: node.port,

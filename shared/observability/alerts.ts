@@ -1,4 +1,4 @@
-import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import type { PublishCommandInput } from '@aws-sdk/client-sns';
 import { logger } from './logger';
 import { redactingReplacer, scrub } from './redaction';
 
@@ -21,14 +21,19 @@ export interface FailureAlert {
   deadline?: string;
 }
 
-let client: SNSClient | undefined;
+type Publish = (input: PublishCommandInput, options: { abortSignal?: AbortSignal }) => Promise<unknown>;
+let publisher: Promise<Publish> | undefined;
+
 /**
- * Created on first use only: a healthy rotation never builds the client (or resolves its
- * configuration). The SNS module itself is bundled and loads with the function.
+ * The SNS client, loaded (its own chunk of the bundle) and created on the first alert: a healthy
+ * rotation never pays for loading SNS at cold start.
  */
-function sns(): SNSClient {
-  client ??= new SNSClient({});
-  return client;
+function snsPublisher(): Promise<Publish> {
+  publisher ??= import('@aws-sdk/client-sns').then(({ SNSClient, PublishCommand }) => {
+    const client = new SNSClient({});
+    return (input, options) => client.send(new PublishCommand(input), options);
+  });
+  return publisher;
 }
 
 /**
@@ -45,14 +50,15 @@ export async function publishNotice(
   const topicArn = process.env.ALERT_TOPIC_ARN;
   if (!topicArn) return;
   try {
-    await sns().send(
-      new PublishCommand({
+    const publish = await snsPublisher();
+    await publish(
+      {
         TopicArn: topicArn,
         Subject: scrub(subject)
           .replace(/[^\x20-\x7e]/g, '?')
           .slice(0, 100),
         Message: JSON.stringify(body, redactingReplacer, 2),
-      }),
+      },
       signal ? { abortSignal: signal } : {},
     );
   } catch (error) {

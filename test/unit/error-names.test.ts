@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 /**
- * The bundles are minified (by npm run build and by SAM's esbuild builder, which cannot keep names),
- * so an error class that relies on its class name would log and alert as "e" or "IP". Every
+ * The bundles are minified, which renames classes, so an error class that relies on its class
+ * name would log and alert as "e" or "IP". Every
  * exported error class must spell its name out.
  */
 function sourceFiles(dir: string): string[] {

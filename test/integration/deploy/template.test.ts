@@ -30,9 +30,23 @@ function statementsIn(value: unknown): Statement[] {
 }
 
 const actionsOf = (s: Statement) => (Array.isArray(s.Action) ? s.Action : [s.Action]);
-const entryOf = (fn: CfnResource) =>
-  ((fn.Metadata?.BuildProperties as { EntryPoints?: string[] } | undefined)?.EntryPoints ?? [])[0] ?? '';
-const folderOf = (fn: CfnResource) => entryOf(fn).split('/')[1] ?? '';
+
+/** The Makefile's build-<LogicalId> targets and the functions/ folder each one builds. */
+const makeTargets = new Map(
+  [
+    ...readFileSync('Makefile', 'utf8').matchAll(
+      /^build-(\w+):\n\t\$\(sam-build\) ([\w-]+) "\$\(ARTIFACTS_DIR\)"$/gm,
+    ),
+  ].map(([, id, folder]) => [id as string, folder as string]),
+);
+/** All the code of a function's built folder: index.mjs and the chunks it loads later. */
+const bundleText = (folder: string) =>
+  readdirSync(`dist/${folder}`, { recursive: true, encoding: 'utf8' })
+    .filter((file) => file.endsWith('.mjs'))
+    .map((file) => readFileSync(`dist/${folder}/${file}`, 'utf8'))
+    .join('\n');
+const functionIdOf = (fn: CfnResource) => functions.find(([, f]) => f === fn)?.[0] ?? '';
+const folderOf = (fn: CfnResource) => makeTargets.get(functionIdOf(fn)) ?? '';
 const rotationFunctions = functions.filter(([, fn]) =>
   statementsIn(fn.Properties?.Policies).some((s) => actionsOf(s).includes('secretsmanager:PutSecretValue')),
 );
@@ -62,15 +76,19 @@ describe('template.yaml', () => {
       expect(fn.Properties?.Runtime ?? template.Globals?.Function?.Runtime).toMatch(/^nodejs\d+\.x$/);
   });
 
-  it('has one function per functions/ folder, each built by esbuild from the entry point npm run build uses', () => {
+  it('has one function per functions/ folder, each built by the Makefile target that runs npm run build for it', () => {
     const folders = readdirSync('functions').filter((name) => existsSync(`functions/${name}/index.ts`));
     expect(functions.map(([, fn]) => folderOf(fn)).sort()).toEqual(folders.sort());
-    for (const [, fn] of functions) {
-      expect(fn.Metadata?.BuildMethod).toBe('esbuild');
-      expect(existsSync(entryOf(fn))).toBe(true);
+    expect([...makeTargets.keys()].sort()).toEqual(functions.map(([id]) => id).sort());
+    for (const [id, fn] of functions) {
+      // No BuildProperties: nothing about the build is configured in the template.
+      expect(fn.Metadata, id).toEqual({ BuildMethod: 'makefile' });
+      expect(fn.Properties?.CodeUri ?? template.Globals?.Function?.CodeUri).toBe('./');
       expect(existsSync(`dist/${folderOf(fn)}/index.mjs`)).toBe(true);
-      const props = fn.Metadata?.BuildProperties as Record<string, unknown>;
-      expect(props).toMatchObject({ Format: 'esm', OutExtension: ['.js=.mjs'], Minify: true });
+      // The target builds the function the resource deploys (a swapped pair would pass the rest).
+      expect(nameOf(fn)).toMatch(
+        new RegExp(`^\\$\\{Org\\}-\\$\\{Environment\\}-${folderOf(fn)}(-rotation)?$`),
+      );
     }
     expect(template.Globals?.Function?.Handler).toBe('index.handler');
   });
@@ -192,7 +210,7 @@ describe('template.yaml', () => {
 
   it("sets only environment variables each function's bundle reads (a typo would be ignored silently)", () => {
     for (const [id, fn] of functions) {
-      const bundle = readFileSync(`dist/${folderOf(fn)}/index.mjs`, 'utf8');
+      const bundle = bundleText(folderOf(fn));
       const unread = Object.keys(environmentOf(fn)).filter(
         (name) => !new RegExp(`\\b${name}\\b`).test(bundle),
       );
@@ -221,7 +239,7 @@ describe('template.yaml', () => {
 
   it("alarms on the monitor's figures in the namespace and under the service it publishes them with", () => {
     const monitor = functionById('RotationMonitorFunction');
-    const bundle = readFileSync(`dist/${folderOf(monitor)}/index.mjs`, 'utf8');
+    const bundle = bundleText(folderOf(monitor));
     const environment = environmentOf(monitor);
     const monitorAlarms = ofType('AWS::CloudWatch::Alarm')
       .map(([, a]) => a.Properties ?? {})

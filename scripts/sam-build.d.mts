@@ -1,0 +1,1 @@
+export function dependenciesInstalled(dir?: string): boolean;
