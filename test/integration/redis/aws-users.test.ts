@@ -45,7 +45,7 @@ beforeAll(async () => {
     env: {
       ...env,
       REDIS_USER_POLL_MS: '100',
-      LAMBDA_TIMEOUT_MS: '4000',
+      LAMBDA_TIMEOUT_MS: '6000',
       REDIS_CONNECT_TIMEOUT_MS: '500',
       REDIS_COMMAND_TIMEOUT_MS: '500',
     },
@@ -211,8 +211,9 @@ describe.each(['elasticache', 'memorydb'] as const)(
             (line) => line?.step === 'testSecret' && line.outcome === 'failed' && line.userArn === user.arn,
           );
         expect(audit).toMatchObject({ errorClass: 'UserNotActiveError', retryable: true });
-        // A 4 s invocation keeping 2.5 s for AUTH+PING and the audit: the step ended well inside it.
-        expect(Number(audit?.durationMs)).toBeLessThan(3_000);
+        // A 6 s invocation keeping 2.5 s for AUTH+PING and the audit (3.5 s of polling, several
+        // polls even on a loaded machine): the step ended well inside it.
+        expect(Number(audit?.durationMs)).toBeLessThan(5_000);
       } finally {
         await api.directory.release(service, user.id);
       }
