@@ -239,7 +239,7 @@ async function fleetMain(): Promise<number> {
     );
     const out = values.out.replace(/results\.json$/, 'fleet.json');
     const written = writeResults({ fleet }, loadAtStart, out);
-    say(`wrote ${writeFleetSection(fleet, written.measuredAt, values.report)}`);
+    say(`wrote ${writeFleetSection(fleet, written.measuredAt, values.report, written.machine)}`);
   } finally {
     for (const stop of cleanup.reverse()) await stop().catch(() => undefined);
   }

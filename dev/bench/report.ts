@@ -205,7 +205,11 @@ ${scale}
 const FLEET_HEADING = '## A mixed fleet';
 
 /** The fleet's section of the report: the wave, each kind's times, and what the monitor spent. */
-export function fleetSection(fleet: FleetFigures, measuredAt: string): string {
+export function fleetSection(
+  fleet: FleetFigures,
+  measuredAt: string,
+  machine?: BenchResults['machine'],
+): string {
   const kinds = table(
     ['kind', 'secrets', 'failures', 'p50', 'p95', 'first failure'],
     fleet.kinds.map((k) => [
@@ -228,7 +232,7 @@ queue, against one PostgreSQL cluster, one Redis, one ElastiCache user API, one 
 receiver or MCP server per secret, all in moto. ${fleet.concurrency} workers rotate them in one
 wave, each rotation RotateSecret, the four steps in a warm function process (a pool per function,
 grown when all were busy: ${fleet.functionProcesses} processes, peak RSS ${fleet.peakRssMb} MB) and the label
-clean-up, one attempt per step. Set-up (${fleet.setupSeconds} s) is not timed.
+clean-up, one attempt per step. Set-up (${fleet.setupSeconds} s) is not timed.${machine ? loadNote({ machine } as BenchResults) : ''}
 
 \`\`\`text
 ${fleet.secrets} secrets, concurrency ${fleet.concurrency}: ${fleet.totalSeconds} s, ${fleet.rotationsPerSecond} rotations/s, ${fleet.failures} failures
@@ -253,11 +257,16 @@ function existingFleetSection(readme: string): string | undefined {
 }
 
 /** Put the fleet section into the report in place (or at its end), leaving the rest as it is. */
-export function writeFleetSection(fleet: FleetFigures, measuredAt: string, dir: string): string {
+export function writeFleetSection(
+  fleet: FleetFigures,
+  measuredAt: string,
+  dir: string,
+  machine?: BenchResults['machine'],
+): string {
   mkdirSync(dir, { recursive: true });
   const readme = join(dir, 'README.md');
   const text = existsSync(readme) ? readFileSync(readme, 'utf8') : '# Benchmark report\n';
-  const section = fleetSection(fleet, measuredAt);
+  const section = fleetSection(fleet, measuredAt, machine);
   const old = existingFleetSection(readme);
   writeFileSync(readme, old ? text.replace(old, section) : `${text.trimEnd()}\n\n${section}`);
   return readme;

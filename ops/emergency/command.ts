@@ -2,7 +2,7 @@ import type { Stack } from '../suite';
 import { describeFilter, type FleetFilter } from './filters';
 import { type EmergencyInvoke, type FleetResult, rotateFleet } from './fleet';
 import { selectFleet } from './selection';
-import { fleetNotice, renderPlan, renderResults, seconds, skippedLines } from './summary';
+import { fleetNotice, renderPlan, renderResults, seconds } from './summary';
 
 export interface FleetInvoker {
   invoke: EmergencyInvoke;
@@ -42,9 +42,9 @@ export async function runFleetCommand(command: FleetCommand): Promise<number> {
   command.say(
     `${describeFilter(filter)}: ${selection.selected.length + selection.skipped.length} of ` +
       `${selection.listed} listed secrets match (${selection.pages} ListSecrets pages); ` +
-      `${selection.selected.length} wired to ${stackName}'s rotation functions`,
+      `${selection.selected.length} wired to ${stackName}'s rotation functions` +
+      (selection.skipped.length > 0 ? `, ${selection.skipped.length} skipped (listed with the results)` : ''),
   );
-  for (const line of skippedLines(selection.skipped)) command.say(line);
 
   if (command.dryRun) {
     command.print(

@@ -75,7 +75,7 @@ export function renderPlan(
   return out.join('\n');
 }
 
-export function skippedLines(skipped: readonly SkippedSecret[]): string[] {
+function skippedLines(skipped: readonly SkippedSecret[]): string[] {
   return skipped.map((s) => `skipped ${s.name}: ${s.reason}`);
 }
 
