@@ -1,5 +1,6 @@
 import { TagResourceCommand } from '@aws-sdk/client-secrets-manager';
 import { randomUUID } from 'node:crypto';
+import { LocalLambda } from '../../../dev/aws/local-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RotationDriver } from '../../../dev/aws/rotation-driver';
 import {
@@ -271,6 +272,57 @@ describe('npm run emergency across the fleet', () => {
     expect(credentials.length).toBeGreaterThan(5);
     const output = [run.stdout, run.stderr, JSON.stringify(alerts.messages)].join('\n');
     expect(credentials.filter((credential) => output.includes(credential))).toEqual([]);
+  });
+
+  it('without --local, invokes the deployed emergency-rotate once per secret and publishes its summary', async () => {
+    const emergency = await LocalLambda.start('emergency-rotate', {
+      env: {
+        AWS_ENDPOINT_URL_LAMBDA: functions.api.endpoint,
+        EMERGENCY_WAIT_SECONDS: '20',
+        EMERGENCY_POLL_MS: '50',
+      },
+    });
+    functions.api.register('sergas-dev-emergency-rotate', (event) => emergency.invoke(event));
+    const summary = await startSnsListener(`emergency-fleet-deployed-${Date.now()}`);
+    try {
+      const before = functions.api.invocations.length;
+      const run = await runNpmScript(
+        'emergency',
+        [
+          '--match',
+          `sergas/${RUN}/dev/*`,
+          '--reason',
+          REASON,
+          '--concurrency',
+          '1',
+          '--topic-arn',
+          summary.topicArn,
+        ],
+        env(),
+        120_000,
+      );
+      expect(run.code).toBe(0);
+      expect(run.stderr).toContain('rotating 2 secrets through sergas-dev-emergency-rotate, 1 at a time');
+      expect(functions.api.invocations.slice(before)).toEqual([
+        'sergas-dev-emergency-rotate',
+        'sergas-dev-emergency-rotate',
+      ]);
+      expect(run.stdout).toContain('2 secrets: 2 rotated, 0 failed; 1 skipped');
+      const [notice] = await summary.waitFor(1);
+      expect(notice?.Subject).toBe('Emergency rotation of sergas-dev: 2 rotated');
+      for (const label of ['Redis (ACL dual passwords)', 'Zoho CRM OAuth']) {
+        const target = targets[label] as RotationTarget;
+        const current = (await admin.valueAt(target.secretId, 'AWSCURRENT')) as Value;
+        seen.push(current);
+        expect(await target.accepts(current)).toBe(true);
+      }
+      const credentials = credentialsIn(seen);
+      const output = [run.stdout, run.stderr, JSON.stringify(summary.messages)].join('\n');
+      expect(credentials.filter((credential) => output.includes(credential))).toEqual([]);
+    } finally {
+      await emergency.stop();
+      await summary.stop();
+    }
   });
 
   it('refuses --secret-id with --match, a tag without a key, and a fleet without a reason (exit 2)', async () => {
