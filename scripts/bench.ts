@@ -31,7 +31,7 @@ import {
 } from '../dev/bench/bundles';
 import { benchRetryModes, type RetryModeFigures } from '../dev/bench/retry-modes';
 import { benchRotations, type RotationFigures } from '../dev/bench/rotations';
-import { type BenchResults, writeFleetSection, writeReport } from '../dev/bench/report';
+import { type BenchResults, fleetKindsTable, writeFleetSection, writeReport } from '../dev/bench/report';
 import { benchScale, type ScaleFigures } from '../dev/bench/scale';
 import { benchFleet } from '../dev/bench/fleet';
 import { round } from '../dev/bench/stats';
@@ -195,6 +195,21 @@ function reportColdStarts(figures: ColdStartFigures[]): Pick<BenchResults, 'node
   };
 }
 
+/**
+ * moto (this process's AWS from now on), the counting proxy before it and a PostgreSQL cluster,
+ * each stop pushed on `cleanup`.
+ */
+async function startLocalStack(cleanup: (() => Promise<unknown>)[]) {
+  const moto = await startMoto();
+  cleanup.push(() => moto.stop());
+  Object.assign(process.env, motoEnvironment(moto.endpoint), { ALLOW_LOOPBACK_HTTP: 'true' });
+  const proxy = await startCountingProxy(moto.endpoint);
+  cleanup.push(() => proxy.stop());
+  const cluster = await startPostgres();
+  cleanup.push(() => cluster.stop());
+  return { moto, proxy, cluster };
+}
+
 /** The mixed fleet alone: its own servers, its own results file, its section of the report. */
 async function fleetMain(): Promise<number> {
   if (!Number.isInteger(fleetSize) || fleetSize < 1) throw new Error('--fleet-size needs a whole number');
@@ -207,32 +222,14 @@ async function fleetMain(): Promise<number> {
   const loadAtStart = loadavg()[0] ?? 0;
   const cleanup: (() => Promise<unknown>)[] = [];
   try {
-    const moto = await startMoto();
-    cleanup.push(() => moto.stop());
-    Object.assign(process.env, motoEnvironment(moto.endpoint), { ALLOW_LOOPBACK_HTTP: 'true' });
-    const proxy = await startCountingProxy(moto.endpoint);
-    cleanup.push(() => proxy.stop());
-    const cluster = await startPostgres();
-    cleanup.push(() => cluster.stop());
+    const { proxy, cluster } = await startLocalStack(cleanup);
     say(`Mixed fleet: ${fleetSize} secrets of every kind, rotated ${concurrency} at a time`);
     const fleet = await benchFleet(cluster, new SecretsAdmin(), proxy, fleetSize, concurrency, say);
     say(
       `${fleet.secrets} secrets: ${fleet.totalSeconds} s, ${fleet.rotationsPerSecond} rotations/s, ` +
         `${fleet.failures} failures (${fleet.functionProcesses} warm function processes, peak RSS ${fleet.peakRssMb} MB)`,
     );
-    say(
-      table(
-        ['kind', 'secrets', 'failures', 'p50', 'p95', 'first failure'],
-        fleet.kinds.map((k) => [
-          k.kind,
-          k.secrets,
-          k.failures,
-          `${k.p50Ms} ms`,
-          `${k.p95Ms} ms`,
-          k.firstError ?? '-',
-        ]),
-      ),
-    );
+    say(fleetKindsTable(fleet));
     say(
       `monitor over the fleet: ${fleet.monitor.checked} secrets, ${fleet.monitor.listPages} ListSecrets pages, ` +
         `${fleet.monitor.perSecretCalls} ListSecretVersionIds`,
@@ -270,13 +267,7 @@ async function main(): Promise<number> {
     scale: [],
   };
   try {
-    const moto = await startMoto();
-    cleanup.push(() => moto.stop());
-    Object.assign(process.env, motoEnvironment(moto.endpoint), { ALLOW_LOOPBACK_HTTP: 'true' });
-    const proxy = await startCountingProxy(moto.endpoint);
-    cleanup.push(() => proxy.stop());
-    const cluster = await startPostgres();
-    cleanup.push(() => cluster.stop());
+    const { moto, proxy, cluster } = await startLocalStack(cleanup);
     const admin = new SecretsAdmin();
 
     const targets = await startLocalTargets(cluster, admin, {

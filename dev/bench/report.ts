@@ -204,13 +204,9 @@ ${scale}
 
 const FLEET_HEADING = '## A mixed fleet';
 
-/** The fleet's section of the report: the wave, each kind's times, and what the monitor spent. */
-export function fleetSection(
-  fleet: FleetFigures,
-  measuredAt: string,
-  machine?: BenchResults['machine'],
-): string {
-  const kinds = table(
+/** Each kind of the fleet: its secrets, failures, p50 and p95 (the bench prints it too). */
+export function fleetKindsTable(fleet: FleetFigures): string {
+  return table(
     ['kind', 'secrets', 'failures', 'p50', 'p95', 'first failure'],
     fleet.kinds.map((k) => [
       k.kind,
@@ -221,6 +217,15 @@ export function fleetSection(
       k.firstError ?? '-',
     ]),
   );
+}
+
+/** The fleet's section of the report: the wave, each kind's times, and what the monitor spent. */
+export function fleetSection(
+  fleet: FleetFigures,
+  measuredAt: string,
+  machine?: BenchResults['machine'],
+): string {
+  const kinds = fleetKindsTable(fleet);
   const calls = Object.entries(fleet.monitor.byAction)
     .map(([action, n]) => `${action} ${n}`)
     .join(', ');
