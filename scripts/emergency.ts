@@ -13,7 +13,8 @@
  * With --match/--tag instead of --secret-id (repeatable, all must match), every matching secret
  * wired to one of the stack's rotation functions, `--concurrency` at a time: a progress line per
  * secret on stderr, a table on stdout, one summary to the alert topic; exit 1 when any failed,
- * 3 when the secrets could not be listed. --dry-run lists what it would rotate and changes nothing.
+ * 3 when the run could not start (the secrets could not be listed, the local bundle not
+ * started). --dry-run lists what it would rotate and changes nothing.
  */
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { parseArgs } from 'node:util';
@@ -190,7 +191,10 @@ if (fleet) {
   } catch (error) {
     if (error instanceof FilterError) usage(error.message);
     const where = process.env.AWS_ENDPOINT_URL ?? 'AWS';
-    say(`could not select the fleet from ${where}: ${(error as Error).name}: ${(error as Error).message}`);
+    // Each secret's failure is in the table: what lands here stopped the run before any rotation.
+    say(
+      `the fleet emergency could not run against ${where}: ${(error as Error).name}: ${(error as Error).message}`,
+    );
     process.exitCode = 3;
   }
 } else {
