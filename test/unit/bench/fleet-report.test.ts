@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { FleetFigures } from '../../../dev/bench/fleet';
-import { fleetSection, writeFleetSection } from '../../../dev/bench/report';
+import { type BenchResults, fleetSection, writeFleetSection, writeReport } from '../../../dev/bench/report';
 
 const fleet: FleetFigures = {
   secrets: 1000,
@@ -60,5 +60,34 @@ describe("the report's fleet section", () => {
     expect(text).not.toContain(': 200 s');
     expect(text.indexOf('## Cold start')).toBeLessThan(text.indexOf('## A mixed fleet'));
     expect(text).toContain('## Later section\n\nkept\n');
+  });
+
+  it('survives the default bench rewriting the rest of the page', () => {
+    const dir = scratch();
+    writeFleetSection(fleet, '2026-12-07T13:00:00Z', dir);
+    const results: BenchResults = {
+      measuredAt: '2026-12-08T10:00:00.000Z',
+      node: '24.21.0',
+      machine: { cpus: 2, platform: 'linux', arch: 'x64' },
+      nodeStartMs: 40,
+      coldStarts: [{ function: 'postgres', bytes: 1, gzipBytes: 1, medianMs: 90, p95Ms: 99, vsNode: 2.2 }],
+      rotations: [],
+      scale: [
+        {
+          secrets: 50,
+          concurrency: 10,
+          totalSeconds: 3,
+          rotationsPerSecond: 16,
+          msPerRotation: 60,
+          failures: 0,
+          peakRssMb: 80,
+        },
+      ],
+    };
+    writeReport(results, dir);
+    const text = readFileSync(join(dir, 'README.md'), 'utf8');
+    expect(text).toContain('on 2026-12-08');
+    expect(text.match(/## A mixed fleet/g)).toHaveLength(1);
+    expect(text).toContain('1000 secrets, concurrency 10: 200 s');
   });
 });
