@@ -2,12 +2,18 @@
  * `npm run bench [-- --rotations 20 --cold-runs 25 --retry-rotations 10 --throttle 0.25
  *   --scale 50,100,250,500 --concurrency 10 --report docs/bench]`
  * `npm run bench -- --cold-only [--source-maps] [--compare before=/path/to/other/dist ...]`
+ * `npm run bench -- --fleet [--fleet-size 1000] [--concurrency 10]`
  *
  * Figures, not a timed test: bundle sizes and cold starts, rotation wall time and Secrets Manager
  * calls per secret type, the SDK retry modes under throttling, PostgreSQL at scale, peak memory of
  * warm function processes. Prints tables, writes .bench/results.json and a report with charts
  * (docs/bench/README.md and its SVGs). Every figure is measured here, against the same local servers the
  * demo uses; nothing is asserted, so a slow machine gives slow figures, never a failure.
+ *
+ * --fleet (or --fleet-size) runs the mixed fleet alone: that many secrets of every kind rotated in
+ * one wave at --concurrency, p50/p95 per kind, and the monitor's Secrets Manager calls for the
+ * fleet; it rewrites only the fleet section of the report (a few minutes for 1,000 secrets, so the
+ * default bench leaves it out and keeps the section a fleet run wrote).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -25,8 +31,9 @@ import {
 } from '../dev/bench/bundles';
 import { benchRetryModes, type RetryModeFigures } from '../dev/bench/retry-modes';
 import { benchRotations, type RotationFigures } from '../dev/bench/rotations';
-import { type BenchResults, writeReport } from '../dev/bench/report';
+import { type BenchResults, fleetKindsTable, writeFleetSection, writeReport } from '../dev/bench/report';
 import { benchScale, type ScaleFigures } from '../dev/bench/scale';
+import { benchFleet } from '../dev/bench/fleet';
 import { round } from '../dev/bench/stats';
 import { table } from '../ops/table';
 import { missingTools } from '../dev/lib/preflight';
@@ -52,6 +59,9 @@ const { values } = parseArgs({
     // label=dir: another build's folders (dir/<function>/index.mjs) in the same paired rounds.
     compare: { type: 'string', multiple: true, default: [] },
     report: { type: 'string', default: 'docs/bench' },
+    // The mixed fleet alone (see above).
+    fleet: { type: 'boolean', default: false },
+    'fleet-size': { type: 'string' },
   },
 });
 const compare = Object.fromEntries(
@@ -67,6 +77,8 @@ const retryRotations = Number(values['retry-rotations']);
 const throttledFraction = Number(values.throttle);
 const scaleSizes = values.scale.split(',').filter(Boolean).map(Number);
 const concurrency = Number(values.concurrency);
+const fleetOnly = values.fleet || values['fleet-size'] !== undefined;
+const fleetSize = Number(values['fleet-size'] ?? '1000');
 
 const say = (line = '') => process.stdout.write(`${line}\n`);
 const kb = (bytes: number) => `${round(bytes / 1024)} KB`;
@@ -145,7 +157,7 @@ async function firstUses(nodeStartMs: number): Promise<FirstUseFigures[]> {
 }
 
 /** .bench/results.json: every figure of the run; the machine's load says how far to trust them. */
-function writeResults(results: Record<string, unknown>, loadAtStart: number) {
+function writeResults(results: Record<string, unknown>, loadAtStart: number, out = values.out) {
   const written = {
     measuredAt: new Date().toISOString(),
     node: process.versions.node,
@@ -157,10 +169,10 @@ function writeResults(results: Record<string, unknown>, loadAtStart: number) {
     },
     ...results,
   };
-  mkdirSync(values.out.replace(/\/[^/]+$/, ''), { recursive: true });
-  writeFileSync(values.out, `${JSON.stringify(written, null, 2)}\n`);
+  mkdirSync(out.replace(/\/[^/]+$/, ''), { recursive: true });
+  writeFileSync(out, `${JSON.stringify(written, null, 2)}\n`);
   say();
-  say(`wrote ${values.out}`);
+  say(`wrote ${out}`);
   return written;
 }
 
@@ -183,7 +195,56 @@ function reportColdStarts(figures: ColdStartFigures[]): Pick<BenchResults, 'node
   };
 }
 
+/**
+ * moto (this process's AWS from now on), the counting proxy before it and a PostgreSQL cluster,
+ * each stop pushed on `cleanup`.
+ */
+async function startLocalStack(cleanup: (() => Promise<unknown>)[]) {
+  const moto = await startMoto();
+  cleanup.push(() => moto.stop());
+  Object.assign(process.env, motoEnvironment(moto.endpoint), { ALLOW_LOOPBACK_HTTP: 'true' });
+  const proxy = await startCountingProxy(moto.endpoint);
+  cleanup.push(() => proxy.stop());
+  const cluster = await startPostgres();
+  cleanup.push(() => cluster.stop());
+  return { moto, proxy, cluster };
+}
+
+/** The mixed fleet alone: its own servers, its own results file, its section of the report. */
+async function fleetMain(): Promise<number> {
+  if (!Number.isInteger(fleetSize) || fleetSize < 1) throw new Error('--fleet-size needs a whole number');
+  const missing = missingTools();
+  if (missing.length > 0) {
+    for (const hint of missing) say(`missing tool: ${hint}`);
+    return 2;
+  }
+  await buildAll({ quiet: true });
+  const loadAtStart = loadavg()[0] ?? 0;
+  const cleanup: (() => Promise<unknown>)[] = [];
+  try {
+    const { proxy, cluster } = await startLocalStack(cleanup);
+    say(`Mixed fleet: ${fleetSize} secrets of every kind, rotated ${concurrency} at a time`);
+    const fleet = await benchFleet(cluster, new SecretsAdmin(), proxy, fleetSize, concurrency, say);
+    say(
+      `${fleet.secrets} secrets: ${fleet.totalSeconds} s, ${fleet.rotationsPerSecond} rotations/s, ` +
+        `${fleet.failures} failures (${fleet.functionProcesses} warm function processes, peak RSS ${fleet.peakRssMb} MB)`,
+    );
+    say(fleetKindsTable(fleet));
+    say(
+      `monitor over the fleet: ${fleet.monitor.checked} secrets, ${fleet.monitor.listPages} ListSecrets pages, ` +
+        `${fleet.monitor.perSecretCalls} ListSecretVersionIds`,
+    );
+    const out = values.out.replace(/results\.json$/, 'fleet.json');
+    const written = writeResults({ fleet }, loadAtStart, out);
+    say(`wrote ${writeFleetSection(fleet, written.measuredAt, values.report, written.machine)}`);
+  } finally {
+    for (const stop of cleanup.reverse()) await stop().catch(() => undefined);
+  }
+  return 0;
+}
+
 async function main(): Promise<number> {
+  if (fleetOnly) return fleetMain();
   const missing = values['cold-only'] ? [] : missingTools();
   if (missing.length > 0) {
     for (const hint of missing) say(`missing tool: ${hint}`);
@@ -206,13 +267,7 @@ async function main(): Promise<number> {
     scale: [],
   };
   try {
-    const moto = await startMoto();
-    cleanup.push(() => moto.stop());
-    Object.assign(process.env, motoEnvironment(moto.endpoint), { ALLOW_LOOPBACK_HTTP: 'true' });
-    const proxy = await startCountingProxy(moto.endpoint);
-    cleanup.push(() => proxy.stop());
-    const cluster = await startPostgres();
-    cleanup.push(() => cluster.stop());
+    const { moto, proxy, cluster } = await startLocalStack(cleanup);
     const admin = new SecretsAdmin();
 
     const targets = await startLocalTargets(cluster, admin, {

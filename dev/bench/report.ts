@@ -1,6 +1,7 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { table } from '../../ops/table';
+import type { FleetFigures } from './fleet';
 import type { RotationFigures } from './rotations';
 import type { ScaleFigures } from './scale';
 import { round } from './stats';
@@ -201,6 +202,81 @@ ${scale}
 `;
 }
 
+const FLEET_HEADING = '## A mixed fleet';
+
+/** Each kind of the fleet: its secrets, failures, p50 and p95 (the bench prints it too). */
+export function fleetKindsTable(fleet: FleetFigures): string {
+  return table(
+    ['kind', 'secrets', 'failures', 'p50', 'p95', 'first failure'],
+    fleet.kinds.map((k) => [
+      k.kind,
+      k.secrets,
+      k.failures,
+      `${k.p50Ms} ms`,
+      `${k.p95Ms} ms`,
+      k.firstError ?? '-',
+    ]),
+  );
+}
+
+/** The fleet's section of the report: the wave, each kind's times, and what the monitor spent. */
+export function fleetSection(
+  fleet: FleetFigures,
+  measuredAt: string,
+  machine?: BenchResults['machine'],
+): string {
+  const kinds = fleetKindsTable(fleet);
+  const calls = Object.entries(fleet.monitor.byAction)
+    .map(([action, n]) => `${action} ${n}`)
+    .join(', ');
+  return `${FLEET_HEADING}
+
+Measured on ${measuredAt.slice(0, 10)} by \`npm run bench -- --fleet --fleet-size ${fleet.secrets}\` (it runs alone and
+rewrites only this section): ${fleet.secrets} secrets of every kind, the kinds taking turns in one
+queue, against one PostgreSQL cluster, one Redis, one ElastiCache user API, one Zoho and a webhook
+receiver or MCP server per secret, all in moto. ${fleet.concurrency} workers rotate them in one
+wave, each rotation RotateSecret, the four steps in a warm function process (a pool per function,
+grown when all were busy: ${fleet.functionProcesses} processes, peak RSS ${fleet.peakRssMb} MB) and the label
+clean-up, one attempt per step. Set-up (${fleet.setupSeconds} s) is not timed.${machine ? loadNote({ machine } as BenchResults) : ''}
+
+\`\`\`text
+${fleet.secrets} secrets, concurrency ${fleet.concurrency}: ${fleet.totalSeconds} s, ${fleet.rotationsPerSecond} rotations/s, ${fleet.failures} failures
+
+${kinds}
+\`\`\`
+
+The rotation monitor over the same ${fleet.monitor.checked} secrets afterwards: ${fleet.monitor.listPages} \`ListSecrets\` pages and
+${fleet.monitor.perSecretCalls} per-secret calls (\`ListSecretVersionIds\`, only for a pending version that may be
+stuck); all its Secrets Manager calls: ${calls || 'none'}.
+`;
+}
+
+/** The fleet section already in the report, kept when a run without --fleet rewrites the page. */
+function existingFleetSection(readme: string): string | undefined {
+  if (!existsSync(readme)) return undefined;
+  const text = readFileSync(readme, 'utf8');
+  const start = text.indexOf(FLEET_HEADING);
+  if (start < 0) return undefined;
+  const end = text.indexOf('\n## ', start + FLEET_HEADING.length);
+  return text.slice(start, end < 0 ? undefined : end + 1).trimEnd() + '\n';
+}
+
+/** Put the fleet section into the report in place (or at its end), leaving the rest as it is. */
+export function writeFleetSection(
+  fleet: FleetFigures,
+  measuredAt: string,
+  dir: string,
+  machine?: BenchResults['machine'],
+): string {
+  mkdirSync(dir, { recursive: true });
+  const readme = join(dir, 'README.md');
+  const text = existsSync(readme) ? readFileSync(readme, 'utf8') : '# Benchmark report\n';
+  const section = fleetSection(fleet, measuredAt, machine);
+  const old = existingFleetSection(readme);
+  writeFileSync(readme, old ? text.replace(old, section) : `${text.trimEnd()}\n\n${section}`);
+  return readme;
+}
+
 /** The report: three SVG charts and a Markdown page that shows them with the figures. */
 export function writeReport(results: BenchResults, dir: string): string[] {
   mkdirSync(dir, { recursive: true });
@@ -210,6 +286,8 @@ export function writeReport(results: BenchResults, dir: string): string[] {
     ['scale.svg', scaleChart(results)],
     ['README.md', page(results)],
   ];
+  const kept = existingFleetSection(join(dir, 'README.md'));
+  if (kept) files[3] = ['README.md', `${page(results)}\n${kept}`];
   for (const [name, content] of files) writeFileSync(join(dir, name), content);
   return files.map(([name]) => join(dir, name));
 }

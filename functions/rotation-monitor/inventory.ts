@@ -16,10 +16,30 @@ export interface InventoryOptions {
   tagValue?: string;
 }
 
-/** The suite's secrets, found by tag, with what the assessment needs. */
+/**
+ * What decides whether a pending version is worth dating: the threshold it would have to pass to
+ * count as stuck, and the time it is judged at.
+ */
+export interface PendingScreen {
+  now: Date;
+  stuckAfterMs: number;
+}
+
+/**
+ * Slack for the clock of whoever judges (an operator's laptop for `npm run status`) against the
+ * service's dates: a pending version this close to the threshold is dated, not guessed.
+ */
+const CLOCK_SLACK_MS = 60_000;
+
+/**
+ * The suite's secrets, found by tag, with what the assessment needs: the ListSecrets pages (100
+ * secrets each), plus one ListSecretVersionIds only for a secret whose pending version may be
+ * stuck (see `mayBeStuck`). A fleet of 1,000 healthy secrets costs 10 calls.
+ */
 export async function listSuiteSecrets(
   options: InventoryOptions,
   deadline: Deadline,
+  screen?: PendingScreen,
 ): Promise<SecretFacts[]> {
   const filters: Filter[] = [{ Key: 'tag-key', Values: [options.tagKey] }];
   if (options.tagValue) filters.push({ Key: 'tag-value', Values: [options.tagValue] });
@@ -28,7 +48,13 @@ export async function listSuiteSecrets(
   let nextToken: string | undefined;
   do {
     const page = await secretsManager().send(
-      new ListSecretsCommand({ Filters: filters, MaxResults: 100, NextToken: nextToken }),
+      new ListSecretsCommand({
+        Filters: filters,
+        MaxResults: 100,
+        NextToken: nextToken,
+        // A secret scheduled for deletion rotates no more: not the monitor's to judge.
+        IncludePlannedDeletion: false,
+      }),
       within(deadline, 'ListSecrets'),
     );
     entries.push(...(page.SecretList ?? []));
@@ -41,16 +67,34 @@ export async function listSuiteSecrets(
       !options.tagValue ||
       entry.Tags?.some((tag) => tag.Key === options.tagKey && tag.Value === options.tagValue),
   );
-  return Promise.all(matching.map((entry) => toFacts(entry, deadline)));
+  return Promise.all(matching.map((entry) => toFacts(entry, deadline, screen)));
 }
 
 /**
- * What the assessment needs about one listed secret. Only a secret with a pending version costs a
- * call (ListSecretVersionIds, to learn how old it is). Also used by `npm run status`.
+ * Whether a pending version may already be older than the stuck threshold, from the listing alone.
+ * A pending version is never older than the secret, nor than its last rotation: Secrets Manager
+ * keeps AWSPENDING on one version, RotateSecret refuses while another holds it, and a completed
+ * rotation takes it off. So when even the later of those two dates is younger than the threshold,
+ * the rotation is under way, not stuck, and dating its version would change nothing. Without a
+ * screen (or without either date) it may be stuck: date it.
+ */
+export function mayBeStuck(entry: SecretListEntry, screen: PendingScreen | undefined): boolean {
+  if (!screen) return true;
+  const since = Math.max(entry.LastRotatedDate?.getTime() ?? 0, entry.CreatedDate?.getTime() ?? 0);
+  if (since === 0) return true;
+  return screen.now.getTime() - since > screen.stuckAfterMs - CLOCK_SLACK_MS;
+}
+
+/**
+ * What the assessment needs about one listed secret. Only a secret whose pending version may be
+ * stuck costs a call (ListSecretVersionIds, to learn how old it is); a younger one is dated by the
+ * listing's lower bound, which is all `assess` needs to call it rotating. Also used by
+ * `npm run status`.
  */
 export async function toFacts(
   entry: SecretListEntry,
   deadline: Deadline = noDeadline(),
+  screen?: PendingScreen,
 ): Promise<SecretFacts> {
   const arn = entry.ARN ?? entry.Name ?? '';
   const stages = entry.SecretVersionsToStages ?? {};
@@ -67,9 +111,18 @@ export async function toFacts(
     intervalTag: entry.Tags?.find((tag) => tag.Key === INTERVAL_TAG)?.Value,
     automaticallyAfterDays: entry.RotationRules?.AutomaticallyAfterDays,
     scheduleExpression: entry.RotationRules?.ScheduleExpression,
-    pendingSince: hasStrayPending ? await pendingVersionDates(arn, deadline) : [],
+    pendingSince: !hasStrayPending
+      ? []
+      : mayBeStuck(entry, screen)
+        ? await pendingVersionDates(arn, deadline)
+        : pendingVersionIds.map(() => listedLowerBound(entry)),
     pendingVersionIds,
   };
+}
+
+/** The earliest a pending version can have been created, from the listing (see `mayBeStuck`). */
+function listedLowerBound(entry: SecretListEntry): Date {
+  return new Date(Math.max(entry.LastRotatedDate?.getTime() ?? 0, entry.CreatedDate?.getTime() ?? 0));
 }
 
 async function pendingVersionDates(arn: string, deadline: Deadline): Promise<Date[]> {

@@ -72,7 +72,10 @@ async function monitor(
 ): Promise<MonitorResult> {
   // Read inside the audited body, so a bad threshold is audited and alerted like any failure.
   const settings = config ?? monitorConfigFromEnv();
-  const inventory = await listSuiteSecrets(settings, deadline);
+  const inventory = await listSuiteSecrets(settings, deadline, {
+    now: at ?? new Date(),
+    stuckAfterMs: settings.stuckAfterMs,
+  });
   // Judge ages as of after the listing: no date it returned can then lie in the future.
   const now = at ?? new Date();
   const assessments = inventory.map((facts) => assess(facts, now, settings));

@@ -110,7 +110,7 @@ function stillMatters(failure: FailureFacts, entry: SecretListEntry): boolean {
 /**
  * The whole estate of one stack: every secret wired to its rotation functions, each judged by the
  * monitor's own assessment, with the last failure from the audit trail. A handful of calls: the
- * ListSecrets pages, ListSecretVersionIds only for a secret with a pending version, one
+ * ListSecrets pages, ListSecretVersionIds only for a secret whose pending version may be stuck, one
  * FilterLogEvents query per function.
  */
 export async function readEstate(options: EstateOptions): Promise<EstateReport> {
@@ -132,7 +132,10 @@ export async function readEstate(options: EstateOptions): Promise<EstateReport> 
       `no secret is wired to ${stack.org}-${stack.env}'s rotation functions (${functions.join(', ')})`,
     );
 
-  const listed = await Promise.all(wired.map(async (row) => ({ ...row, facts: await toFacts(row.entry) })));
+  const screen = { now: options.now?.() ?? new Date(), stuckAfterMs: options.thresholds.stuckAfterMs };
+  const listed = await Promise.all(
+    wired.map(async (row) => ({ ...row, facts: await toFacts(row.entry, undefined, screen) })),
+  );
   // Judge ages as of after the listing: no date it returned can then lie in the future.
   const now = options.now?.() ?? new Date();
   const secrets = listed.map(({ entry, kind, facts }): SecretStatus => {
