@@ -81,8 +81,13 @@ describe('template.yaml', () => {
     expect(functions.map(([, fn]) => folderOf(fn)).sort()).toEqual(folders.sort());
     expect([...makeTargets.keys()].sort()).toEqual(functions.map(([id]) => id).sort());
     for (const [id, fn] of functions) {
-      // No BuildProperties: nothing about the build is configured in the template.
-      expect(fn.Metadata, id).toEqual({ BuildMethod: 'makefile' });
+      // No BuildProperties: nothing about the build is configured in the template (the other
+      // Metadata key is checkov's suppressions, fleet-template.test.ts).
+      expect(fn.Metadata?.BuildMethod, id).toBe('makefile');
+      expect(
+        Object.keys(fn.Metadata ?? {}).filter((key) => key !== 'checkov'),
+        id,
+      ).toEqual(['BuildMethod']);
       expect(fn.Properties?.CodeUri ?? template.Globals?.Function?.CodeUri).toBe('./');
       expect(existsSync(`dist/${folderOf(fn)}/index.mjs`)).toBe(true);
       // The target builds the function the resource deploys (a swapped pair would pass the rest).
@@ -112,28 +117,15 @@ describe('template.yaml', () => {
     }
   });
 
-  it('schedules rotations as the strategy says: 90 days for passwords, 30 for tokens, 45 minutes for Zoho', () => {
-    const schedules = Object.fromEntries(
-      ofType('AWS::SecretsManager::RotationSchedule').map(([, s]) => {
-        const lambda = (s.Properties?.RotationLambdaARN as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0];
-        return [lambda, (s.Properties?.RotationRules as { ScheduleExpression: string }).ScheduleExpression];
-      }),
-    );
-    expect(schedules).toEqual({
-      PostgresRotationFunction: 'rate(90 days)',
-      RedisRotationFunction: 'rate(90 days)',
-      WebhookBearerRotationFunction: 'rate(30 days)',
-      McpTokenRotationFunction: 'rate(30 days)',
-      ZohoOAuthRotationFunction: 'rate(4 hours)',
-    });
-    for (const [, s] of ofType('AWS::SecretsManager::RotationSchedule')) {
-      expect((s.Properties?.RotationRules as { Duration?: string }).Duration).toMatch(/^\d+h$/);
-    }
-    const [[, zoho] = ['', { Type: '' }]] = ofType('AWS::Scheduler::Schedule');
-    expect(zoho.Properties).toMatchObject({
-      ScheduleExpression: 'rate(45 minutes)',
-      Target: { Arn: 'arn:aws:scheduler:::aws-sdk:secretsmanager:rotateSecret' },
-    });
+  it('deploys no secret: no per-secret parameter, rotation schedule or refresh schedule (npm run wire adds them)', () => {
+    const parameters = Object.keys(template.Parameters ?? {});
+    // SecretsKmsKeyArn is the key of every secret, not a secret.
+    expect(parameters.filter((name) => /Secret(Arn)?$/.test(name))).toEqual([]);
+    expect(JSON.stringify(template.Parameters)).not.toMatch(/secret to rotate/i);
+    expect(ofType('AWS::SecretsManager::RotationSchedule')).toEqual([]);
+    expect(ofType('AWS::Scheduler::Schedule')).toEqual([]);
+    // The Zoho refreshes wire creates live in the stack's group.
+    expect(ofType('AWS::Scheduler::ScheduleGroup').map(([id]) => id)).toEqual(['ZohoRefreshScheduleGroup']);
   });
 
   it('confines each rotation function to the secrets wired to it (AllowRotationLambdaArn is its own ARN)', () => {
