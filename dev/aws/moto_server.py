@@ -5,11 +5,12 @@ ScheduleExpression (what `npm run wire` sends: cron()/rate() with a Duration win
 rotation disabled and the rules unreported, so every rotation function would then refuse the
 secret. And with RotateImmediately=false it leaves an AWSPENDING copy of the current value behind,
 where Secrets Manager only tests the configuration and removes it. This launcher patches those two
-behaviours, then runs moto's own server with the same arguments (`-H HOST -p PORT`).
+behaviours (and reports NextRotationDate for a rate), then runs moto's own server with the same arguments (`-H HOST -p PORT`).
 """
 
 import re
 import sys
+import time
 
 from moto.secretsmanager import models
 from moto.server import main
@@ -21,6 +22,13 @@ _to_dict = models.FakeSecret.to_dict
 def _days_of(expression):
     match = re.match(r"^rate\(\s*(\d+)\s+days?\s*\)$", expression or "")
     return int(match.group(1)) if match else None
+
+
+def _rate_seconds(expression):
+    match = re.match(r"^rate\(\s*(\d+)\s+(hour|hours|day|days)\s*\)$", expression or "")
+    if not match:
+        return None
+    return int(match.group(1)) * (3600 if match.group(2).startswith("hour") else 86400)
 
 
 def rotate_secret(self, secret_id, client_request_token=None, rotation_lambda_arn=None,
@@ -37,6 +45,10 @@ def rotate_secret(self, secret_id, client_request_token=None, rotation_lambda_ar
         secret.suite_duration = duration
         # Secrets Manager reports AutomaticallyAfterDays computed from a rate in days.
         secret.auto_rotate_after_days = _days_of(expression) or 0
+        # Secrets Manager reports when the next window opens; for a rate, one interval on.
+        seconds = _rate_seconds(expression)
+        if seconds:
+            secret.next_rotation_date = int(time.time()) + seconds
     if not rotate_immediately:
         for version_id, version in list(secret.versions.items()):
             stages = version["version_stages"]

@@ -6,6 +6,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { SecretFormatError } from '../../shared/errors';
 import { SuiteTag, suiteTagValue } from '../../shared/fleet/tags';
+import { functionNameOfArn } from '../suite';
 import { KINDS, type KindSpec, ZOHO_REFRESH_OUTPUTS } from './kinds';
 import { type Action, runActions } from './actions';
 import { SecretFormatRefusedError, WireError } from './errors';
@@ -69,7 +70,7 @@ export async function wire(options: WireOptions, sm = new SecretsManagerClient({
   let rotationToken: string | undefined;
   const rotateNow = options.rotateNow === true;
   actions.push({
-    describe: `RotateSecret ${secret.name}: ${functionArn}, ${describeSchedule(schedule)}, ${rotateNow ? 'rotating now' : 'first rotation in the next window'}`,
+    describe: `RotateSecret ${secret.name} with ${functionNameOfArn(functionArn) ?? functionArn}: ${describeSchedule(schedule)}, ${rotateNow ? 'rotating now' : 'first rotation in the next window'}`,
     run: async () => {
       const out = await sm.send(
         new RotateSecretCommand({
@@ -99,7 +100,7 @@ export async function wire(options: WireOptions, sm = new SecretsManagerClient({
   }
 
   say(
-    `${options.dryRun ? 'dry run: would wire' : 'wiring'} ${secret.name} (${spec.kind}) to ${functionArn} of stack ${stack.name}`,
+    `${options.dryRun ? 'dry run: would wire' : 'wiring'} ${secret.name} (${spec.kind}) to ${functionNameOfArn(functionArn) ?? functionArn} of stack ${stack.name}`,
   );
   await runActions(actions, { dryRun: options.dryRun === true, say });
   for (const note of notes) say(`  note: ${note}`);
