@@ -20,6 +20,8 @@ export interface SuiteStackOptions {
   env?: string;
   /** The alert topic's ARN when the caller has one already (an SNS listener's). */
   alertTopicArn?: string;
+  /** More deployed parameters (RedisUserArns, ...), as --parameter-overrides would set them. */
+  parameters?: Record<string, string>;
 }
 
 export interface LocalSuiteStack {
@@ -100,12 +102,16 @@ export async function deploySuiteStack(options: SuiteStackOptions = {}): Promise
   await cloudFormation.send(
     new CreateStackCommand({
       StackName: name,
-      Parameters: [
-        { ParameterKey: 'Org', ParameterValue: org },
-        { ParameterKey: 'Environment', ParameterValue: env },
-      ],
+      Parameters: Object.entries({ ...options.parameters, Org: org, Environment: env }).map(
+        ([ParameterKey, ParameterValue]) => ({ ParameterKey, ParameterValue }),
+      ),
       TemplateBody: JSON.stringify({
-        Parameters: { Org: { Type: 'String' }, Environment: { Type: 'String' } },
+        Parameters: Object.fromEntries(
+          ['Org', 'Environment', ...Object.keys(options.parameters ?? {})].map((key) => [
+            key,
+            { Type: 'String' },
+          ]),
+        ),
         // A stack needs a resource; this one does nothing.
         Resources: { Placeholder: { Type: 'AWS::CloudFormation::WaitConditionHandle' } },
         Outputs: Object.fromEntries(Object.entries(outputs).map(([key, value]) => [key, { Value: value }])),

@@ -4,6 +4,7 @@ import { parseClientCredentials, parseZohoSecret } from '../../functions/zoho-oa
 import { parseWebhookBearerSecret } from '../../functions/webhook-bearer/secret';
 import { parseMcpTokenSecret } from '../../functions/mcp-token/secret';
 import { SecretRole } from '../../shared/fleet/tags';
+import type { SuiteStack } from './stack';
 
 /** A secret another secret names (masterarn, adminarn, client_secret_arn), read by the function by tag. */
 export interface Reference {
@@ -26,8 +27,11 @@ export interface KindSpec {
   references: Reference[];
   /** Zoho only: the EventBridge Scheduler refresh that runs more often than Secrets Manager can. */
   refresh?: { expression: string; intervalTag: string };
-  /** What a valid secret still needs from the stack: warnings, not refusals. */
-  notes?(value: unknown): string[];
+  /**
+   * What a valid secret still needs from the stack: problems refuse the wiring (its rotations
+   * could not succeed), notes are printed.
+   */
+  needs?(value: unknown, stack: SuiteStack): { problems: string[]; notes: string[] };
 }
 
 const PASSWORDS = { schedule: 'rate(90 days)', window: '4h' };
@@ -47,12 +51,29 @@ export const KINDS: Record<string, KindSpec> = {
     parse: parseAnyRedisSecret,
     ...PASSWORDS,
     references: [{ key: 'adminarn', role: SecretRole.RedisAdmin, parse: parseAdminSecret }],
-    notes: (value) =>
-      isAwsUserSecret(parseAnyRedisSecret(value))
-        ? [
-            'an ElastiCache/MemoryDB user: its user_arn must be listed in the stack parameter RedisUserArns, or the function may not change its password',
-          ]
-        : [],
+    needs: (value, stack) => {
+      const secret = parseAnyRedisSecret(value);
+      if (!isAwsUserSecret(secret)) return { problems: [], notes: [] };
+      const listed = stack.parameters.RedisUserArns;
+      if (listed === undefined)
+        return {
+          problems: [],
+          notes: [
+            `an ElastiCache/MemoryDB user: ${secret.user_arn} must be listed in the stack parameter RedisUserArns`,
+          ],
+        };
+      return listed
+        .split(',')
+        .map((arn) => arn.trim())
+        .includes(secret.user_arn)
+        ? { problems: [], notes: [] }
+        : {
+            problems: [
+              `\`user_arn\` ${secret.user_arn} is not in stack ${stack.name}'s RedisUserArns, so the Redis function may not change its password: redeploy with it added (sam deploy --config-env ${stack.env} --parameter-overrides ... RedisUserArns=...)`,
+            ],
+            notes: [],
+          };
+    },
   },
   'zoho-oauth': {
     kind: 'zoho-oauth',

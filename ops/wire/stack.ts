@@ -7,6 +7,8 @@ export interface SuiteStack {
   org: string;
   env: string;
   outputs: Record<string, string>;
+  /** The parameters it was deployed with (DescribeStacks lists defaults too). */
+  parameters: Record<string, string>;
 }
 
 /** samconfig.toml names the stacks so: `sergas-prod-rotation-suite`. */
@@ -43,7 +45,7 @@ export async function readSuiteStack(
     throw new StackLookupError(
       `stack ${name} has no Org/Environment parameters: is it the rotation suite's?`,
     );
-  return { name, org, env, outputs };
+  return { name, org, env, outputs, parameters };
 }
 
 /** An output wire needs, or a refusal naming it. */

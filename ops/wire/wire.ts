@@ -63,7 +63,9 @@ export async function wire(options: WireOptions, sm = new SecretsManagerClient({
 
   const value = await checkedValue(sm, secret, spec);
   const actions: Action[] = [];
-  const notes = spec.notes?.(value) ?? [];
+  const { problems, notes } = spec.needs?.(value, stack) ?? { problems: [], notes: [] };
+  if (problems.length > 0)
+    throw new WireError(`refusing to wire ${secret.name}: ${problems.join('; ')}; nothing was changed`);
   actions.push(...(await referenceTagging(sm, secret, spec, value, stack)));
   actions.push(...monitorTagging(sm, secret, spec, schedule, stack));
 

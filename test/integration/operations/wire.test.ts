@@ -348,6 +348,29 @@ describe('npm run wire: schedules, windows and refusals', () => {
     expect(run.stderr).toContain('outside sergas/*/dev/*');
   });
 
+  it("refuses an ElastiCache user the stack's RedisUserArns does not list, and wires one it does", async () => {
+    const qa = await deploySuiteStack({
+      env: 'qa',
+      parameters: { RedisUserArns: 'arn:aws:elasticache:us-east-1:123456789012:user:listed-user' },
+    });
+    const user = (id: string) => ({
+      user_arn: `arn:aws:elasticache:us-east-1:123456789012:user:${id}`,
+      username: id,
+      password: PASSWORD,
+    });
+    const unlisted = `sergas/redis/qa/unlisted-${Date.now()}`;
+    await admin.create(unlisted, user('unlisted-user'));
+    const refused = await npmRun('wire', ['--secret-id', unlisted, '--kind', 'redis']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(`not in stack ${qa.name}'s RedisUserArns`);
+    expect((await describeSecret(unlisted)).tags).toEqual({});
+
+    const listed = `sergas/redis/qa/listed-${Date.now()}`;
+    await admin.create(listed, user('listed-user'));
+    expect((await npmRun('wire', ['--secret-id', listed, '--kind', 'redis'])).code).toBe(0);
+    expect((await describeSecret(listed)).tags).toMatchObject({ 'rotation-suite': 'sergas-qa' });
+  });
+
   it('says when the stack is not deployed', async () => {
     const { name } = await createSecret(webhook);
     const run = await npmRun('wire', [
