@@ -5,34 +5,22 @@
  * off (CancelRotateSecret) and remove the monitor's tags. The secret and its value stay. Exit code:
  * 0 done, 1 failed, 2 bad arguments, 3 AWS could not be reached.
  */
-import { parseArgs } from 'node:util';
+import { parseFlags } from '../ops/cli-args';
 import { useLocalAws } from '../ops/local-aws';
 import { reportFailure } from '../ops/wire/cli';
 import { unwire } from '../ops/wire/unwire';
 
 const USAGE = 'usage: npm run unwire -- --secret-id <id> [--dry-run] [--stack <name>] [--local]';
 
-function usage(message: string): never {
-  process.stderr.write(`${message}\n${USAGE}\n`);
-  process.exit(2);
-}
-
-function parse() {
-  try {
-    return parseArgs({
-      options: {
-        'secret-id': { type: 'string' },
-        'dry-run': { type: 'boolean', default: false },
-        stack: { type: 'string' },
-        local: { type: 'boolean', default: false },
-      },
-    }).values;
-  } catch (error) {
-    return usage((error as Error).message);
-  }
-}
-
-const values = parse();
+const { values, usage } = parseFlags(
+  {
+    'secret-id': { type: 'string' },
+    'dry-run': { type: 'boolean', default: false },
+    stack: { type: 'string' },
+    local: { type: 'boolean', default: false },
+  },
+  USAGE,
+);
 const secretId = values['secret-id'] ?? usage('--secret-id is required');
 if (values.local) useLocalAws();
 

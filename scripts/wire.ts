@@ -9,7 +9,7 @@
  * to do), 2 bad arguments (a schedule or window Secrets Manager would refuse included), 3 AWS could not be
  * reached.
  */
-import { parseArgs } from 'node:util';
+import { parseFlags } from '../ops/cli-args';
 import { useLocalAws } from '../ops/local-aws';
 import { reportFailure } from '../ops/wire/cli';
 import { KIND_NAMES } from '../ops/wire/kinds';
@@ -17,31 +17,19 @@ import { wire } from '../ops/wire/wire';
 
 const USAGE = `usage: npm run wire -- --secret-id <id> --kind <${KIND_NAMES.join('|')}> [--schedule 'rate(90 days)'|'cron(0 3 ? * SUN *)'] [--window 3h] [--rotate-now] [--dry-run] [--stack <name>] [--local]`;
 
-function usage(message: string): never {
-  process.stderr.write(`${message}\n${USAGE}\n`);
-  process.exit(2);
-}
-
-function parse() {
-  try {
-    return parseArgs({
-      options: {
-        'secret-id': { type: 'string' },
-        kind: { type: 'string' },
-        schedule: { type: 'string' },
-        window: { type: 'string' },
-        'rotate-now': { type: 'boolean', default: false },
-        'dry-run': { type: 'boolean', default: false },
-        stack: { type: 'string' },
-        local: { type: 'boolean', default: false },
-      },
-    }).values;
-  } catch (error) {
-    return usage((error as Error).message);
-  }
-}
-
-const values = parse();
+const { values, usage } = parseFlags(
+  {
+    'secret-id': { type: 'string' },
+    kind: { type: 'string' },
+    schedule: { type: 'string' },
+    window: { type: 'string' },
+    'rotate-now': { type: 'boolean', default: false },
+    'dry-run': { type: 'boolean', default: false },
+    stack: { type: 'string' },
+    local: { type: 'boolean', default: false },
+  },
+  USAGE,
+);
 const secretId = values['secret-id'] ?? usage('--secret-id is required');
 const kind = values.kind ?? usage('--kind is required');
 if (!KIND_NAMES.includes(kind)) usage(`--kind ${kind}: must be one of ${KIND_NAMES.join(', ')}`);

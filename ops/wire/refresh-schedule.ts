@@ -66,14 +66,10 @@ export async function putRefreshSchedule(
   }
 }
 
-/** Delete it; false when there was none. */
-export async function deleteRefreshSchedule(
-  name: string,
-  group: string,
-  client = new SchedulerClient({}),
-): Promise<boolean> {
+/** true once the call succeeds, false when the schedule is not there; other errors propagate. */
+async function found(call: Promise<unknown>): Promise<boolean> {
   try {
-    await client.send(new DeleteScheduleCommand({ Name: name, GroupName: group }));
+    await call;
     return true;
   } catch (error) {
     if ((error as Error).name === 'ResourceNotFoundException') return false;
@@ -81,17 +77,20 @@ export async function deleteRefreshSchedule(
   }
 }
 
-/** Whether the schedule is there (unwire deletes only what exists, and says so). */
-export async function refreshScheduleExists(
+/** Delete it; false when there was none. */
+export function deleteRefreshSchedule(
   name: string,
   group: string,
   client = new SchedulerClient({}),
 ): Promise<boolean> {
-  try {
-    await client.send(new GetScheduleCommand({ Name: name, GroupName: group }));
-    return true;
-  } catch (error) {
-    if ((error as Error).name === 'ResourceNotFoundException') return false;
-    throw error;
-  }
+  return found(client.send(new DeleteScheduleCommand({ Name: name, GroupName: group })));
+}
+
+/** Whether the schedule is there (unwire deletes only what exists, and says so). */
+export function refreshScheduleExists(
+  name: string,
+  group: string,
+  client = new SchedulerClient({}),
+): Promise<boolean> {
+  return found(client.send(new GetScheduleCommand({ Name: name, GroupName: group })));
 }

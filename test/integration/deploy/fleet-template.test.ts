@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { parse as parseToml } from 'smol-toml';
 import { describe, expect, it } from 'vitest';
-import { parseTemplate } from '../../../dev/lib/cfn-yaml';
+import { actionsOf, parseTemplate, statementsIn } from '../../../dev/lib/cfn-yaml';
 import { KINDS, ZOHO_REFRESH_OUTPUTS } from '../../../ops/wire/kinds';
 import { defaultStackName } from '../../../ops/wire/stack';
 import { SecretRole, SuiteTag } from '../../../shared/fleet/tags';
@@ -27,22 +27,6 @@ const PREFIX = {
     'arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:${Org}/*/${Environment}/*',
 };
 
-interface Statement {
-  Sid?: string;
-  Effect: string;
-  Action: string | string[];
-  Resource: unknown;
-  Condition?: Record<string, Record<string, unknown>>;
-}
-function statementsIn(value: unknown): Statement[] {
-  if (Array.isArray(value)) return value.flatMap(statementsIn);
-  if (value && typeof value === 'object') {
-    if ('Effect' in value && 'Action' in value) return [value as Statement];
-    return Object.values(value).flatMap(statementsIn);
-  }
-  return [];
-}
-const actionsOf = (s: Statement) => [s.Action].flat();
 const fn = (id: string) => template.Resources[id] ?? { Type: '' };
 
 describe('template.yaml, fleet model', () => {

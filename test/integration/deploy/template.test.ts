@@ -1,6 +1,12 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { type CfnResource, parseTemplate } from '../../../dev/lib/cfn-yaml';
+import {
+  actionsOf,
+  type CfnResource,
+  type IamStatement,
+  parseTemplate,
+  statementsIn,
+} from '../../../dev/lib/cfn-yaml';
 
 /**
  * Invariants of template.yaml that cfn-lint cannot know: every function is built from an entry point
@@ -12,24 +18,7 @@ const resources = Object.entries(template.Resources);
 const ofType = (type: string) => resources.filter(([, r]) => r.Type === type);
 const functions = ofType('AWS::Serverless::Function');
 
-interface Statement {
-  Effect: string;
-  Action: string | string[];
-  Resource: unknown;
-  Condition?: Record<string, Record<string, unknown>>;
-}
-
-/** Every IAM statement inside a value, whatever intrinsics wrap it. */
-function statementsIn(value: unknown): Statement[] {
-  if (Array.isArray(value)) return value.flatMap(statementsIn);
-  if (value && typeof value === 'object') {
-    if ('Effect' in value && 'Action' in value) return [value as Statement];
-    return Object.values(value).flatMap(statementsIn);
-  }
-  return [];
-}
-
-const actionsOf = (s: Statement) => (Array.isArray(s.Action) ? s.Action : [s.Action]);
+type Statement = IamStatement;
 
 /** The Makefile's build-<LogicalId> targets and the functions/ folder each one builds. */
 const makeTargets = new Map(
