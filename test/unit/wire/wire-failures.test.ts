@@ -89,13 +89,11 @@ describe('wire, when AWS fails', () => {
   });
 
   it('names the stack it looked for when there is none, and exits 1 (3 for an AWS error it cannot explain)', async () => {
-    cfn
-      .on(DescribeStacksCommand)
-      .rejects(
-        Object.assign(new Error('Stack with id sergas-prod-rotation-suite does not exist'), {
-          name: 'ValidationError',
-        }),
-      );
+    cfn.on(DescribeStacksCommand).rejects(
+      Object.assign(new Error('Stack with id sergas-prod-rotation-suite does not exist'), {
+        name: 'ValidationError',
+      }),
+    );
     const failure = await wire({ secretId: NAME, kind: 'webhook-bearer', say }).catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(StackLookupError);
     expect((failure as Error).message).toContain('no stack sergas-prod-rotation-suite');
