@@ -71,20 +71,29 @@ export async function wire(options: WireOptions, sm = new SecretsManagerClient({
 
   let rotationToken: string | undefined;
   const rotateNow = options.rotateNow === true;
-  actions.push({
-    describe: `RotateSecret ${secret.name} with ${functionNameOfArn(functionArn) ?? functionArn}: ${describeSchedule(schedule)}, ${rotateNow ? 'rotating now' : 'first rotation in the next window'}`,
-    run: async () => {
-      const out = await sm.send(
-        new RotateSecretCommand({
-          SecretId: secret.arn,
-          RotationLambdaARN: functionArn,
-          RotationRules: { ScheduleExpression: schedule.expression, Duration: schedule.window },
-          RotateImmediately: rotateNow,
-        }),
-      );
-      if (rotateNow) rotationToken = out.VersionId;
-    },
-  });
+  const rules = secret.description.RotationRules;
+  // Already so: RotateSecret again would only fail while a rotation is under way.
+  const configured =
+    secret.rotationEnabled &&
+    secret.rotationLambdaArn === functionArn &&
+    rules?.ScheduleExpression === schedule.expression &&
+    rules.Duration === schedule.window;
+  if (!configured || rotateNow)
+    actions.push({
+      describe: `RotateSecret ${secret.name} with ${functionNameOfArn(functionArn) ?? functionArn}: ${describeSchedule(schedule)}, ${rotateNow ? 'rotating now' : 'first rotation in the next window'}`,
+      run: async () => {
+        const out = await sm.send(
+          new RotateSecretCommand({
+            SecretId: secret.arn,
+            RotationLambdaARN: functionArn,
+            RotationRules: { ScheduleExpression: schedule.expression, Duration: schedule.window },
+            RotateImmediately: rotateNow,
+          }),
+        );
+        if (rotateNow) rotationToken = out.VersionId;
+      },
+    });
+  else notes.push(`rotation is already ${describeSchedule(schedule)}: RotateSecret not repeated`);
 
   if (spec.refresh) {
     const refresh = {

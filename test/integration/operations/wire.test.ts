@@ -210,8 +210,10 @@ describe.each(CASES)('npm run wire / unwire: $kind', (c) => {
       expect(after.tags['rotation-interval']).toBeUndefined();
       expect(schedule).toBeUndefined();
     }
-    // Wiring again is harmless: same state.
-    expect((await npmRun('wire', ['--secret-id', name, '--kind', c.kind])).code).toBe(0);
+    // Wiring again is harmless: same state, and no second RotateSecret (it fails while one runs).
+    const again = await npmRun('wire', ['--secret-id', name, '--kind', c.kind]);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain('RotateSecret not repeated');
     expect(await describeSecret(name)).toEqual(after);
   });
 
