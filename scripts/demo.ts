@@ -1,9 +1,13 @@
 /**
  * `npm run demo`: the suite's main job on a laptop. Starts moto (Secrets Manager, SNS, Lambda,
- * CloudWatch Logs), a PostgreSQL cluster and Redis servers with real password checks (one behind the
- * local ElastiCache/MemoryDB user API), a local Zoho, a webhook receiver and an MCP server; creates one secret of each kind under the naming
- * convention; rotates each through its built bundle (rebuilt first if a source changed) the way
- * Secrets Manager would, printing every step; proves what each rotation promises; runs one
+ * CloudWatch Logs, CloudFormation, EventBridge Scheduler) with the suite's stack as `sam deploy`
+ * leaves it, a PostgreSQL cluster and Redis servers with real password checks (one behind the
+ * local ElastiCache/MemoryDB user API), a local Zoho, two webhook receivers and an MCP server;
+ * creates secrets of every kind under the naming convention (two PostgreSQL databases' and two
+ * webhooks' among them); wires each to the stack with the same code as `npm run wire --rotate-now`
+ * (its kind's schedule, the monitor's tags, the Zoho refresh); rotates each through its built bundle
+ * (rebuilt first if a source changed) the way Secrets Manager would, printing every step; proves
+ * what each rotation promises; runs one
  * emergency rotation with revokePrevious; prints a summary, then the estate as `npm run status`
  * shows it; cleans up everything it started, and exits non-zero if anything failed. Never prints a
  * secret value. README.md's excerpt of this output is compared with a real run by a test.
@@ -26,6 +30,9 @@ import { type RotationTarget, startLocalTargets } from '../dev/targets';
 import { readEstate } from '../ops/status/estate';
 import { renderTable, styleFor } from '../ops/status/render';
 import { emergencyFunctionName, logGroupOf } from '../ops/suite';
+import { wire } from '../ops/wire/wire';
+import { deploySuiteStack } from '../dev/aws/suite-stack';
+import { postgresTarget, webhookTarget } from '../dev/targets/index';
 
 const ORG = 'sergas';
 const ENV = 'dev';
@@ -63,11 +70,16 @@ async function main(): Promise<number> {
     cleanup.push(() => moto.stop());
     // The functions and this script talk to moto; rotators may call the local http servers.
     Object.assign(process.env, motoEnvironment(moto.endpoint), { ALLOW_LOOPBACK_HTTP: 'true' });
-    say(`moto (Secrets Manager, SNS, Lambda, CloudWatch Logs) on ${moto.endpoint}`);
+    say(
+      `moto (Secrets Manager, SNS, Lambda, CloudWatch Logs, CloudFormation, Scheduler) on ${moto.endpoint}`,
+    );
 
     const alerts = await startSnsListener(`${ORG}-${ENV}-rotation-alerts`);
     cleanup.push(() => alerts.stop());
     process.env.ALERT_TOPIC_ARN = alerts.topicArn;
+    // What sam deploy --config-env dev leaves behind: the functions and the stack's outputs.
+    const stack = await deploySuiteStack({ org: ORG, env: ENV, alertTopicArn: alerts.topicArn });
+    say(`stack ${stack.name}: ${Object.keys(stack.outputs).length} outputs, as sam deploy leaves it`);
 
     const cluster: PostgresCluster = await startPostgres();
     cleanup.push(() => cluster.stop());
@@ -89,17 +101,41 @@ async function main(): Promise<number> {
         mcp: { secretName: name('mcp', 'auth_token') },
       },
     });
+    // More secrets of some kinds, to the same functions: a second database, a second partner's webhook.
+    targets.splice(
+      2,
+      0,
+      await postgresTarget(cluster, admin, 'alternating-users', {
+        secretName: name('billing', 'postgres_app_password'),
+        masterSecretName: name('billing', 'postgres_master'),
+      }),
+    );
+    targets.push(await webhookTarget(admin, { secretName: name('webhook-acme', 'bearer_token') }));
     for (const target of targets) cleanup.push(() => target.stop());
     say(
-      `local Redis, ElastiCache user API, Zoho, webhook receiver and MCP server started; ${targets.length} secrets created`,
+      `local Redis, ElastiCache user API, Zoho, webhook receivers and MCP server started; ${targets.length} secrets created`,
     );
+
+    // What an operator runs once per secret: npm run wire -- --secret-id <name> --kind <kind> --rotate-now
+    say();
+    const tokens = new Map<RotationTarget, string>();
+    for (const target of targets) {
+      const wired = await wire({
+        secretId: target.secretId,
+        kind: target.functionName,
+        rotateNow: true,
+        say,
+      });
+      if (wired.rotationToken) tokens.set(target, wired.rotationToken);
+    }
 
     // One warm "container" per function, reachable through a local Lambda Invoke API (for revoke).
     const functions: RotationFunctions = await startRotationFunctions(targets);
     cleanup.push(() => functions.stop());
 
     say();
-    for (const target of targets) outcomes.push(await rotateAndProve(target, admin, functions));
+    for (const target of targets)
+      outcomes.push(await rotateAndProve(target, admin, functions, tokens.get(target)));
 
     say();
     const emergencyOutput: string[] = [];
@@ -176,16 +212,19 @@ function progress(target: RotationTarget) {
     );
 }
 
+/** Secrets Manager's part of the rotation wire started: the four steps for its token. */
 async function rotateAndProve(
   target: RotationTarget,
   admin: SecretsAdmin,
   functions: RotationFunctions,
+  token: string | undefined,
 ): Promise<Outcome> {
   say(`${target.label}`);
   const driver = new RotationDriver({ onAttempt: progress(target) });
   const started = performance.now();
   try {
-    await driver.rotate(target.secretId, functions.invoker(target), functions.nameOf(target));
+    if (!token) throw new Error('wire started no rotation');
+    await driver.runSteps(target.secretId, token, functions.invoker(target));
     const totalMs = Math.round(performance.now() - started);
     await target.settle();
     const current = (await admin.valueAt(target.secretId, 'AWSCURRENT')) ?? {};

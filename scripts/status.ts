@@ -10,6 +10,7 @@
  */
 import { parseArgs } from 'node:util';
 import { monitorConfigFromEnv } from '../functions/rotation-monitor/settings';
+import { useLocalAws } from '../ops/local-aws';
 import { readEstate } from '../ops/status/estate';
 import { renderTable, styleFor } from '../ops/status/render';
 import { needsAction } from '../functions/rotation-monitor/assess';
@@ -42,13 +43,7 @@ const auditDays = Number(values['audit-days']);
 if (!/^\d+$/.test(values['audit-days']) || auditDays > 365)
   usage('--audit-days needs a whole number of days from 0 (skip the audit lookup) to 365');
 
-if (values.local) {
-  // moto, as docs/operations.md starts it; dummy credentials, which moto accepts.
-  process.env.AWS_ENDPOINT_URL ??= 'http://127.0.0.1:5000';
-  process.env.AWS_ACCESS_KEY_ID ??= 'test';
-  process.env.AWS_SECRET_ACCESS_KEY ??= 'test';
-  process.env.AWS_REGION ??= 'us-east-1';
-}
+if (values.local) useLocalAws();
 
 let exitCode: number;
 try {

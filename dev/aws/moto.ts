@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { freePort, waitFor } from '../lib/ports';
 import { type Background, hasCommand, startBackground } from '../lib/processes';
 
@@ -9,15 +10,26 @@ export interface MotoServer {
 export const MOTO_INSTALL_HINT =
   'moto_server is not on PATH. Install it with: pip install "moto[server]" (python 3.9+).';
 
+/** moto's server with Secrets Manager's ScheduleExpression rules and RotateImmediately=false (see the file). */
+export const MOTO_LAUNCHER = fileURLToPath(new URL('./moto_server.py', import.meta.url));
+
 /**
- * moto's server, playing Secrets Manager, SNS, IAM and Lambda on a free loopback port. Lambda runs
- * without Docker: RotateSecret only needs a function ARN that moto knows, it never invokes it.
+ * moto's server, playing Secrets Manager, SNS, IAM, Lambda, CloudFormation and EventBridge Scheduler
+ * on a free loopback port. Lambda runs without Docker: RotateSecret only needs a function ARN that
+ * moto knows, it never invokes it. Started through MOTO_LAUNCHER, so rotation schedules given as
+ * cron()/rate() expressions are kept as Secrets Manager keeps them.
  */
 export async function startMoto(): Promise<MotoServer> {
   if (!hasCommand('moto_server')) throw new Error(MOTO_INSTALL_HINT);
   const port = await freePort();
   const endpoint = `http://127.0.0.1:${port}`;
-  const server: Background = startBackground('moto_server', ['-H', '127.0.0.1', '-p', String(port)]);
+  const server: Background = startBackground('python3', [
+    MOTO_LAUNCHER,
+    '-H',
+    '127.0.0.1',
+    '-p',
+    String(port),
+  ]);
   try {
     await waitFor('moto_server to answer', async () => {
       const response = await fetch(`${endpoint}/moto-api/config`, {

@@ -54,3 +54,24 @@ export interface CfnTemplate {
   Conditions?: Record<string, unknown>;
   Resources: Record<string, CfnResource>;
 }
+
+/** An IAM policy statement, as a template spells it. */
+export interface IamStatement {
+  Sid?: string;
+  Effect: string;
+  Action: string | string[];
+  Resource: unknown;
+  Condition?: Record<string, Record<string, unknown>>;
+}
+
+/** Every IAM statement inside a template value, whatever intrinsics wrap it. */
+export function statementsIn(value: unknown): IamStatement[] {
+  if (Array.isArray(value)) return value.flatMap(statementsIn);
+  if (value && typeof value === 'object') {
+    if ('Effect' in value && 'Action' in value) return [value as IamStatement];
+    return Object.values(value).flatMap(statementsIn);
+  }
+  return [];
+}
+
+export const actionsOf = (statement: IamStatement): string[] => [statement.Action].flat();

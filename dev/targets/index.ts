@@ -144,7 +144,7 @@ async function acceptedByStatus(url: string, init: RequestInit): Promise<boolean
   return response.ok;
 }
 
-async function webhookTarget(
+export async function webhookTarget(
   admin: SecretsAdmin,
   names: { secretName?: string } = {},
 ): Promise<RotationTarget> {

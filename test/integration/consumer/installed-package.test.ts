@@ -56,7 +56,11 @@ describe('the packed tarball', () => {
     ) as {
       exports: Record<string, string | { types: string; default: string }>;
     };
-    expect(packed.files.filter((file) => !file.startsWith('dist/'))).toEqual(['README.md', 'package.json']);
+    expect(packed.files.filter((file) => !file.startsWith('dist/'))).toEqual([
+      'LICENSE',
+      'README.md',
+      'package.json',
+    ]);
     expect(packed.files.filter((file) => !/\.(js|d\.ts)$/.test(file) && file.startsWith('dist/'))).toEqual(
       [],
     );

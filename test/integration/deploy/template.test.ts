@@ -1,6 +1,12 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { type CfnResource, parseTemplate } from '../../../dev/lib/cfn-yaml';
+import {
+  actionsOf,
+  type CfnResource,
+  type IamStatement,
+  parseTemplate,
+  statementsIn,
+} from '../../../dev/lib/cfn-yaml';
 
 /**
  * Invariants of template.yaml that cfn-lint cannot know: every function is built from an entry point
@@ -12,24 +18,7 @@ const resources = Object.entries(template.Resources);
 const ofType = (type: string) => resources.filter(([, r]) => r.Type === type);
 const functions = ofType('AWS::Serverless::Function');
 
-interface Statement {
-  Effect: string;
-  Action: string | string[];
-  Resource: unknown;
-  Condition?: Record<string, Record<string, unknown>>;
-}
-
-/** Every IAM statement inside a value, whatever intrinsics wrap it. */
-function statementsIn(value: unknown): Statement[] {
-  if (Array.isArray(value)) return value.flatMap(statementsIn);
-  if (value && typeof value === 'object') {
-    if ('Effect' in value && 'Action' in value) return [value as Statement];
-    return Object.values(value).flatMap(statementsIn);
-  }
-  return [];
-}
-
-const actionsOf = (s: Statement) => (Array.isArray(s.Action) ? s.Action : [s.Action]);
+type Statement = IamStatement;
 
 /** The Makefile's build-<LogicalId> targets and the functions/ folder each one builds. */
 const makeTargets = new Map(
@@ -81,8 +70,13 @@ describe('template.yaml', () => {
     expect(functions.map(([, fn]) => folderOf(fn)).sort()).toEqual(folders.sort());
     expect([...makeTargets.keys()].sort()).toEqual(functions.map(([id]) => id).sort());
     for (const [id, fn] of functions) {
-      // No BuildProperties: nothing about the build is configured in the template.
-      expect(fn.Metadata, id).toEqual({ BuildMethod: 'makefile' });
+      // No BuildProperties: nothing about the build is configured in the template (the other
+      // Metadata key is checkov's suppressions, fleet-template.test.ts).
+      expect(fn.Metadata?.BuildMethod, id).toBe('makefile');
+      expect(
+        Object.keys(fn.Metadata ?? {}).filter((key) => key !== 'checkov'),
+        id,
+      ).toEqual(['BuildMethod']);
       expect(fn.Properties?.CodeUri ?? template.Globals?.Function?.CodeUri).toBe('./');
       expect(existsSync(`dist/${folderOf(fn)}/index.mjs`)).toBe(true);
       // The target builds the function the resource deploys (a swapped pair would pass the rest).
@@ -112,28 +106,15 @@ describe('template.yaml', () => {
     }
   });
 
-  it('schedules rotations as the strategy says: 90 days for passwords, 30 for tokens, 45 minutes for Zoho', () => {
-    const schedules = Object.fromEntries(
-      ofType('AWS::SecretsManager::RotationSchedule').map(([, s]) => {
-        const lambda = (s.Properties?.RotationLambdaARN as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0];
-        return [lambda, (s.Properties?.RotationRules as { ScheduleExpression: string }).ScheduleExpression];
-      }),
-    );
-    expect(schedules).toEqual({
-      PostgresRotationFunction: 'rate(90 days)',
-      RedisRotationFunction: 'rate(90 days)',
-      WebhookBearerRotationFunction: 'rate(30 days)',
-      McpTokenRotationFunction: 'rate(30 days)',
-      ZohoOAuthRotationFunction: 'rate(4 hours)',
-    });
-    for (const [, s] of ofType('AWS::SecretsManager::RotationSchedule')) {
-      expect((s.Properties?.RotationRules as { Duration?: string }).Duration).toMatch(/^\d+h$/);
-    }
-    const [[, zoho] = ['', { Type: '' }]] = ofType('AWS::Scheduler::Schedule');
-    expect(zoho.Properties).toMatchObject({
-      ScheduleExpression: 'rate(45 minutes)',
-      Target: { Arn: 'arn:aws:scheduler:::aws-sdk:secretsmanager:rotateSecret' },
-    });
+  it('deploys no secret: no per-secret parameter, rotation schedule or refresh schedule (npm run wire adds them)', () => {
+    const parameters = Object.keys(template.Parameters ?? {});
+    // SecretsKmsKeyArn is the key of every secret, not a secret.
+    expect(parameters.filter((name) => /Secret(Arn)?$/.test(name))).toEqual([]);
+    expect(JSON.stringify(template.Parameters)).not.toMatch(/secret to rotate/i);
+    expect(ofType('AWS::SecretsManager::RotationSchedule')).toEqual([]);
+    expect(ofType('AWS::Scheduler::Schedule')).toEqual([]);
+    // The Zoho refreshes wire creates live in the stack's group.
+    expect(ofType('AWS::Scheduler::ScheduleGroup').map(([id]) => id)).toEqual(['ZohoRefreshScheduleGroup']);
   });
 
   it('confines each rotation function to the secrets wired to it (AllowRotationLambdaArn is its own ARN)', () => {
