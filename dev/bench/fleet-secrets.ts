@@ -1,4 +1,5 @@
 import { TagResourceCommand } from '@aws-sdk/client-secrets-manager';
+import { SuiteTag } from '../../shared/fleet/tags';
 import type { SecretsAdmin } from '../aws/secrets-admin';
 import { startMcpStack, startWebhookStack } from '../targets/bearer-stacks';
 import {
@@ -159,8 +160,8 @@ export async function createFleet(
           new TagResourceCommand({
             SecretId: secretId,
             Tags: [
-              { Key: 'rotation-suite', Value: tagValue },
-              { Key: 'rotation-suite:kind', Value: kind.functionName },
+              { Key: SuiteTag.Suite, Value: tagValue },
+              { Key: SuiteTag.Kind, Value: kind.functionName },
             ],
           }),
         );

@@ -5,11 +5,12 @@ import {
   type SecretListEntry,
 } from '@aws-sdk/client-secrets-manager';
 import { type Deadline, noDeadline } from '../../shared/net/deadline';
+import { SuiteTag } from '../../shared/fleet/tags';
 import { secretsManager, within } from '../../shared/secrets/client';
 import { Stage } from '../../shared/secrets/stages';
 import type { SecretFacts } from './assess';
 
-const INTERVAL_TAG = 'rotation-interval';
+const INTERVAL_TAG = SuiteTag.Interval;
 
 export interface InventoryOptions {
   tagKey: string;

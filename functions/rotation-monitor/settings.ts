@@ -1,4 +1,5 @@
 import { numberFromEnv } from '../../shared/config/env';
+import { SuiteTag } from '../../shared/fleet/tags';
 import type { MonitorThresholds } from './assess';
 import type { InventoryOptions } from './inventory';
 
@@ -6,7 +7,7 @@ export interface MonitorConfig extends MonitorThresholds, InventoryOptions {}
 
 export function monitorConfigFromEnv(env: NodeJS.ProcessEnv = process.env): MonitorConfig {
   return {
-    tagKey: env.MONITOR_TAG_KEY ?? 'rotation-suite',
+    tagKey: env.MONITOR_TAG_KEY ?? SuiteTag.Suite,
     ...(env.MONITOR_TAG_VALUE ? { tagValue: env.MONITOR_TAG_VALUE } : {}),
     // Up to a year each: a NaN threshold would make every comparison false and hide every problem.
     overdueGraceMs:

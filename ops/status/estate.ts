@@ -6,6 +6,7 @@ import {
   type RotationState,
 } from '../../functions/rotation-monitor/assess';
 import { toFacts } from '../../functions/rotation-monitor/inventory';
+import { SuiteTag } from '../../shared/fleet/tags';
 import { secretsManager } from '../../shared/secrets/client';
 import { Stage } from '../../shared/secrets/stages';
 import {
@@ -78,13 +79,13 @@ async function wiredSecrets(stack: Stack): Promise<{ entry: SecretListEntry; kin
 function environmentOf(entry: SecretListEntry, stack: Stack): string {
   const segments = (entry.Name ?? '').split('/');
   if (segments.length === 4 && segments[0] === stack.org && segments[2]) return segments[2];
-  const suiteTag = entry.Tags?.find((tag) => tag.Key === 'rotation-suite')?.Value;
+  const suiteTag = entry.Tags?.find((tag) => tag.Key === SuiteTag.Suite)?.Value;
   return suiteTag?.startsWith(`${stack.org}-`) ? suiteTag.slice(stack.org.length + 1) : '-';
 }
 
 function scheduleOf(entry: SecretListEntry): { schedule: string; window: string } {
   const rules = entry.RotationRules;
-  const tag = entry.Tags?.find((t) => t.Key === 'rotation-interval')?.Value;
+  const tag = entry.Tags?.find((t) => t.Key === SuiteTag.Interval)?.Value;
   const schedule = tag
     ? `every ${tag} (tag)`
     : rules?.ScheduleExpression
