@@ -1,0 +1,116 @@
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { TargetError } from '../../../shared/errors';
+import { forgetSecrets, scrub } from '../../../shared/observability/redaction';
+import { runRotationStep } from '../../../shared/rotation/invocation';
+import { clearVersionCache } from '../../../shared/secrets/version-cache';
+import { captureOutput } from '../../support/capture';
+import { CURRENT_ID, type FakeSecretState, mockSecret, SECRET_ARN, TOKEN } from '../../support/mock-secrets';
+import { createTestRotator, InMemoryTarget } from '../../support/test-rotator';
+
+const sm = mockClient(SecretsManagerClient);
+const sns = mockClient(SNSClient);
+const TOPIC = 'arn:aws:sns:us-east-1:123456789012:rotation-alerts';
+const event = (Step: string) => ({ SecretId: SECRET_ARN, ClientRequestToken: TOKEN, Step });
+
+let output: ReturnType<typeof captureOutput>;
+
+function secretWith(current: string, pending: string): void {
+  const state: FakeSecretState = {
+    versions: { [CURRENT_ID]: ['AWSCURRENT'], [TOKEN]: ['AWSPENDING'] },
+    values: {
+      [CURRENT_ID]: JSON.stringify({ username: 'app', password: current }),
+      [TOKEN]: JSON.stringify({ username: 'app', password: pending }),
+    },
+  };
+  mockSecret(sm, state);
+}
+
+function audits(): Array<Record<string, unknown>> {
+  return output
+    .json()
+    .filter((line) => line.audit)
+    .map((line) => line.audit as Record<string, unknown>);
+}
+
+beforeEach(() => {
+  sm.reset();
+  sns.reset();
+  sns.on(PublishCommand).resolves({ MessageId: 'm' });
+  clearVersionCache();
+  forgetSecrets();
+  process.env.ALERT_TOPIC_ARN = TOPIC;
+  output = captureOutput();
+});
+afterEach(() => {
+  output.restore();
+  delete process.env.ALERT_TOPIC_ARN;
+});
+
+describe('redaction scoped to the invocation', () => {
+  it('a weak current password does not block its own rotation; the audit line warns', async () => {
+    secretWith('postgres', 'generated-pending-password-0123456789');
+    const target = new InMemoryTarget({ username: 'app', password: 'postgres' });
+    const report = await runRotationStep(createTestRotator(target), event('setSecret'));
+    expect(report.outcome).toBe('succeeded');
+    expect(audits()[0]).toMatchObject({
+      outcome: 'succeeded',
+      credentialWarning: expect.stringContaining('shorter than 12 characters'),
+    });
+  });
+
+  it('a password "postgres" does not erase the word from messages, the alert or its subject', async () => {
+    secretWith('postgres', 'generated-pending-password-0123456789');
+    const rotator = {
+      ...createTestRotator(new InMemoryTarget({ username: 'app', password: 'postgres' })),
+      kind: 'postgres',
+      test: async () => {
+        throw new TargetError('not a valid postgres secret: the postgres server refused it');
+      },
+    };
+    await expect(runRotationStep(rotator, event('testSecret'))).rejects.toThrow(
+      'not a valid postgres secret: the postgres server refused it',
+    );
+    const input = sns.commandCalls(PublishCommand)[0]?.args[0].input;
+    expect(input?.Subject).toBe('Rotation failed: postgres testSecret (TargetError)');
+    expect(input?.Message).toContain('not a valid postgres secret');
+    expect(output.text()).not.toContain('[REDACTED] secret');
+  });
+
+  it('what one invocation remembered does not erase words from the next one’s messages', async () => {
+    const first = 'first-secret-password-abcdef-0123';
+    secretWith(first, 'generated-pending-password-0123456789');
+    const target = new InMemoryTarget({ username: 'app', password: first });
+    await runRotationStep(createTestRotator(target), event('setSecret'));
+    expect(scrub(first)).toBe(first);
+
+    // Another secret's invocation whose message happens to contain that string.
+    secretWith('another-current-password-zyxw-987', 'another-pending-password-zyxw-654');
+    const rotator = createTestRotator(new InMemoryTarget({ username: 'app', password: 'x' }));
+    rotator.test = async () => {
+      throw new TargetError(`receiver answered: ${first} is a label, not a secret here`);
+    };
+    await expect(runRotationStep(rotator, event('testSecret'))).rejects.toThrow(`${first} is a label`);
+    const last = audits().at(-1);
+    expect(last?.message).toBe(`receiver answered: ${first} is a label, not a secret here`);
+  });
+
+  it('within the invocation, a fragment of the pending value echoed by the target is scrubbed', async () => {
+    const pending = 'generated-pending-password-0123456789';
+    secretWith('current-password-long-enough-42', pending);
+    const rotator = createTestRotator(new InMemoryTarget({ username: 'app', password: 'x' }));
+    rotator.test = async () => {
+      throw new TargetError(
+        `receiver echoed ${pending.slice(5, 25)} and ${Buffer.from(pending).toString('base64')}`,
+      );
+    };
+    await expect(runRotationStep(rotator, event('testSecret'))).rejects.toThrow(
+      'receiver echoed [REDACTED] and [REDACTED]',
+    );
+    const text = output.text() + JSON.stringify(sns.commandCalls(PublishCommand).map((c) => c.args[0].input));
+    expect(text).not.toContain(pending.slice(5, 17));
+    expect(text).not.toContain(Buffer.from(pending).toString('base64').slice(0, 12));
+  });
+});
