@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LambdaInvokeError, LocalLambda } from '../../../dev/aws/local-lambda';
+import type { LambdaInvokeError } from '../../../dev/aws/local-lambda';
+import { LocalLambda } from '../../../dev/aws/local-lambda';
 import { RotationDriver } from '../../../dev/aws/rotation-driver';
 import { SecretsAdmin } from '../../../dev/aws/secrets-admin';
 import { startSnsListener } from '../../../dev/aws/sns-listener';
