@@ -1,7 +1,10 @@
 import { createServer, get, type Server } from 'node:http';
+import { createServer as createHttpsServer, get as httpsGet, type Server as HttpsServer } from 'node:https';
 import type { LookupAddress } from 'node:dns';
+import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { createTestPki } from '../../../dev/targets/tls';
 import { noDeadline } from '../../../shared/net/deadline';
 import { destinationPolicyFromEnv } from '../../../shared/net/destination-policy';
 import { guardedAgents } from '../../../shared/net/guarded-agents';
@@ -163,5 +166,50 @@ describe('httpRequest through the destination policy', () => {
     });
     expect(response.data).toBe('ok');
     expect(seen.requests).toEqual([{ host: `127.0.0.1:${port}`, url: '/direct' }]);
+  });
+});
+
+describe('TLS through the pinned lookup', () => {
+  const pki = createTestPki();
+  let tlsServer: HttpsServer;
+  let tlsPort: number;
+  const servernames: Array<string | false | null> = [];
+
+  beforeAll(async () => {
+    tlsServer = createHttpsServer(
+      { cert: readFileSync(pki.serverCert), key: readFileSync(pki.serverKey) },
+      (_request, response) => response.end('tls ok'),
+    );
+    tlsServer.on('secureConnection', (socket) => servernames.push(socket.servername));
+    await new Promise<void>((resolve) => tlsServer.listen(0, '127.0.0.1', resolve));
+    tlsPort = (tlsServer.address() as AddressInfo).port;
+  });
+  afterAll(() => new Promise<void>((resolve) => tlsServer.close(() => resolve())));
+
+  function httpsThrough(hostname: string): Promise<string> {
+    const { resolve } = resolverAnswering([v4('127.0.0.1')]);
+    const { httpsAgent } = guardedAgents(pinnedLookup(loopbackAllowed, resolve));
+    return new Promise((done, fail) => {
+      httpsGet(
+        `https://${hostname}:${tlsPort}/`,
+        { agent: httpsAgent, ca: readFileSync(pki.caCert) },
+        (response) => {
+          let body = '';
+          response.on('data', (chunk: Buffer) => (body += chunk.toString()));
+          response.on('end', () => done(body));
+        },
+      ).on('error', fail);
+    });
+  }
+
+  it('sends the original name as SNI and verifies the certificate against it', async () => {
+    await expect(httpsThrough('localhost')).resolves.toBe('tls ok');
+    expect(servernames).toContain('localhost');
+  });
+
+  it('a name the certificate does not cover fails verification, though it resolves to the same address', async () => {
+    await expect(httpsThrough('not-in-the-cert.test')).rejects.toMatchObject({
+      code: 'ERR_TLS_CERT_ALTNAME_INVALID',
+    });
   });
 });
