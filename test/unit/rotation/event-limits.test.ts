@@ -1,35 +1,15 @@
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { emergencyRotate } from '../../../functions/emergency-rotate/emergency-rotation';
 import { parseEmergencyInput } from '../../../functions/emergency-rotate/input';
-import { forgetSecrets } from '../../../shared/observability/redaction';
 import { EVENT_LIMITS, parseRevokeEvent, parseRotationEvent } from '../../../shared/rotation/event';
 import { runRotationInvocation } from '../../../shared/rotation/invocation';
-import { captureOutput } from '../../support/capture';
+import { auditedRuns } from '../../support/audited-runs';
 import { TOKEN } from '../../support/mock-secrets';
 import { createTestRotator, InMemoryTarget } from '../../support/test-rotator';
 
-const sm = mockClient(SecretsManagerClient);
-const sns = mockClient(SNSClient);
-const TOPIC = 'arn:aws:sns:us-east-1:123456789012:rotation-alerts';
+const runs = auditedRuns();
 const MEGABYTE = 1024 * 1024;
 const huge = (prefix: string) => `${prefix}${'A'.repeat(MEGABYTE)}`;
-
-let output: ReturnType<typeof captureOutput>;
-beforeEach(() => {
-  sm.reset();
-  sns.reset();
-  sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
-  forgetSecrets();
-  process.env.ALERT_TOPIC_ARN = TOPIC;
-  output = captureOutput();
-});
-afterEach(() => {
-  output.restore();
-  delete process.env.ALERT_TOPIC_ARN;
-});
 
 describe('event length limits', () => {
   it.each([
@@ -98,17 +78,17 @@ describe('event length limits', () => {
     await expect(runRotationInvocation(rotator, event)).rejects.toThrow(
       '`SecretId` must be at most 2048 characters',
     );
-    const text = output.text();
+    const text = runs.text();
     expect(text.length).toBeLessThan(8 * 1024);
-    const audit = output.json().find((line) => line.audit)?.audit as Record<string, unknown>;
+    const audit = runs.audits()[0];
     expect(audit).toMatchObject({ step: 'invalidEvent', outcome: 'failed', errorClass: 'InvalidEventError' });
-    expect(String(audit.secretArn)).toMatch(
+    expect(String(audit?.secretArn)).toMatch(
       /^arn:aws:secretsmanager:A+\.\.\. \(truncated; 1048599 characters\)$/,
     );
 
-    const published = sns.commandCalls(PublishCommand);
+    const published = runs.published();
     expect(published).toHaveLength(1);
-    const input = published[0]?.args[0].input;
+    const input = published[0];
     expect((input?.Message ?? '').length).toBeLessThan(4 * 1024);
     expect((input?.Subject ?? '').length).toBeLessThanOrEqual(100);
   });
@@ -117,7 +97,7 @@ describe('event length limits', () => {
     await expect(emergencyRotate({ secretId: 'sergas/app/dev/token', reason: huge('r') })).rejects.toThrow(
       '`reason` must be at most 500 characters',
     );
-    expect(output.text().length).toBeLessThan(8 * 1024);
-    expect(sns.commandCalls(PublishCommand)).toHaveLength(1);
+    expect(runs.text().length).toBeLessThan(8 * 1024);
+    expect(runs.published()).toHaveLength(1);
   });
 });

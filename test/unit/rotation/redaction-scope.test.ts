@@ -1,21 +1,13 @@
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { TargetError } from '../../../shared/errors';
-import { forgetSecrets, scrub } from '../../../shared/observability/redaction';
+import { scrub } from '../../../shared/observability/redaction';
 import { runRotationStep } from '../../../shared/rotation/invocation';
-import { clearVersionCache } from '../../../shared/secrets/version-cache';
-import { captureOutput } from '../../support/capture';
+import { auditedRuns } from '../../support/audited-runs';
 import { CURRENT_ID, type FakeSecretState, mockSecret, SECRET_ARN, TOKEN } from '../../support/mock-secrets';
 import { createTestRotator, InMemoryTarget } from '../../support/test-rotator';
 
-const sm = mockClient(SecretsManagerClient);
-const sns = mockClient(SNSClient);
-const TOPIC = 'arn:aws:sns:us-east-1:123456789012:rotation-alerts';
+const runs = auditedRuns();
 const event = (Step: string) => ({ SecretId: SECRET_ARN, ClientRequestToken: TOKEN, Step });
-
-let output: ReturnType<typeof captureOutput>;
 
 function secretWith(current: string, pending: string): void {
   const state: FakeSecretState = {
@@ -25,29 +17,8 @@ function secretWith(current: string, pending: string): void {
       [TOKEN]: JSON.stringify({ username: 'app', password: pending }),
     },
   };
-  mockSecret(sm, state);
+  mockSecret(runs.sm, state);
 }
-
-function audits(): Array<Record<string, unknown>> {
-  return output
-    .json()
-    .filter((line) => line.audit)
-    .map((line) => line.audit as Record<string, unknown>);
-}
-
-beforeEach(() => {
-  sm.reset();
-  sns.reset();
-  sns.on(PublishCommand).resolves({ MessageId: 'm' });
-  clearVersionCache();
-  forgetSecrets();
-  process.env.ALERT_TOPIC_ARN = TOPIC;
-  output = captureOutput();
-});
-afterEach(() => {
-  output.restore();
-  delete process.env.ALERT_TOPIC_ARN;
-});
 
 describe('redaction scoped to the invocation', () => {
   it('a weak current password does not block its own rotation; the audit line warns', async () => {
@@ -55,7 +26,7 @@ describe('redaction scoped to the invocation', () => {
     const target = new InMemoryTarget({ username: 'app', password: 'postgres' });
     const report = await runRotationStep(createTestRotator(target), event('setSecret'));
     expect(report.outcome).toBe('succeeded');
-    expect(audits()[0]).toMatchObject({
+    expect(runs.audits()[0]).toMatchObject({
       outcome: 'succeeded',
       credentialWarning: expect.stringContaining('shorter than 12 characters'),
     });
@@ -73,10 +44,10 @@ describe('redaction scoped to the invocation', () => {
     await expect(runRotationStep(rotator, event('testSecret'))).rejects.toThrow(
       'not a valid postgres secret: the postgres server refused it',
     );
-    const input = sns.commandCalls(PublishCommand)[0]?.args[0].input;
+    const input = runs.published()[0];
     expect(input?.Subject).toBe('Rotation failed: postgres testSecret (TargetError)');
     expect(input?.Message).toContain('not a valid postgres secret');
-    expect(output.text()).not.toContain('[REDACTED] secret');
+    expect(runs.text()).not.toContain('[REDACTED] secret');
   });
 
   it('what one invocation remembered does not erase words from the next one’s messages', async () => {
@@ -93,7 +64,7 @@ describe('redaction scoped to the invocation', () => {
       throw new TargetError(`receiver answered: ${first} is a label, not a secret here`);
     };
     await expect(runRotationStep(rotator, event('testSecret'))).rejects.toThrow(`${first} is a label`);
-    const last = audits().at(-1);
+    const last = runs.audits().at(-1);
     expect(last?.message).toBe(`receiver answered: ${first} is a label, not a secret here`);
   });
 
@@ -109,7 +80,7 @@ describe('redaction scoped to the invocation', () => {
     await expect(runRotationStep(rotator, event('testSecret'))).rejects.toThrow(
       'receiver echoed [REDACTED] and [REDACTED]',
     );
-    const text = output.text() + JSON.stringify(sns.commandCalls(PublishCommand).map((c) => c.args[0].input));
+    const text = runs.text() + JSON.stringify(runs.published());
     expect(text).not.toContain(pending.slice(5, 17));
     expect(text).not.toContain(Buffer.from(pending).toString('base64').slice(0, 12));
   });
