@@ -55,9 +55,7 @@ function privateRangesFromEnv(env: NodeJS.ProcessEnv): DestinationPolicy['privat
     } catch (error) {
       throw new ConfigurationError(`ALLOW_PRIVATE_DESTINATIONS: ${(error as Error).message}`, { action });
     }
-    const base = cidr.split('/')[0] ?? '';
-    const found = classifyAddress(base);
-    if (!found || !PRIVATE_CLASSES.has(found.class)) {
+    if (!withinPrivateRange(cidr)) {
       throw new ConfigurationError(
         `ALLOW_PRIVATE_DESTINATIONS: ${cidr} is not within a private, shared or unique-local range`,
         { action },
@@ -65,6 +63,28 @@ function privateRangesFromEnv(env: NodeJS.ProcessEnv): DestinationPolicy['privat
     }
   }
   return list;
+}
+
+/** The ranges ALLOW_PRIVATE_DESTINATIONS may open, with their prefix lengths. */
+const PRIVATE_RANGES: ReadonlyArray<readonly [string, number]> = [
+  ['10.0.0.0', 8],
+  ['172.16.0.0', 12],
+  ['192.168.0.0', 16],
+  ['100.64.0.0', 10],
+  ['fc00::', 7],
+];
+
+/** Whether a CIDR lies wholly inside one private range: its base inside, its prefix no shorter. */
+function withinPrivateRange(cidr: string): boolean {
+  const [base = '', bits] = cidr.trim().split('/');
+  const family = isIP(base);
+  const prefix = bits === undefined ? (family === 6 ? 128 : 32) : Number(bits);
+  return PRIVATE_RANGES.some(([network, length]) => {
+    if (isIP(network) !== family || prefix < length) return false;
+    const range = new BlockList();
+    range.addSubnet(network, length, family === 6 ? 'ipv6' : 'ipv4');
+    return range.check(base, family === 6 ? 'ipv6' : 'ipv4');
+  });
 }
 
 /**

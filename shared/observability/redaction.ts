@@ -210,14 +210,25 @@ export function openRedactionScope(): () => void {
 }
 
 /**
- * A JSON.stringify replacer: redacts sensitive keys and scrubs every string. Used by the logger and
- * by anything else that serialises for the outside world (alerts).
+ * The longest string a log line or alert carries: a driver's error with a huge detail must not make
+ * a line CloudWatch splits or an SNS message over its 256 KB limit (which would lose the alert).
+ */
+export const MAX_SERIALIZED_STRING = 8192;
+
+/**
+ * A JSON.stringify replacer: redacts sensitive keys, scrubs every string, then bounds its length
+ * (scrubbed first, so the cut cannot leave part of a value). Used by the logger and by anything
+ * else that serialises for the outside world (alerts).
  */
 export function redactingReplacer(key: string, value: unknown): unknown {
   if (key !== '' && isSensitiveKey(key) && value !== undefined && value !== null && value !== '') {
     return REDACTED;
   }
-  return typeof value === 'string' ? scrub(value) : value;
+  if (typeof value !== 'string') return value;
+  const clean = scrub(value);
+  return clean.length > MAX_SERIALIZED_STRING
+    ? `${clean.slice(0, MAX_SERIALIZED_STRING)}... (truncated; ${clean.length} characters)`
+    : clean;
 }
 
 /** Forget everything remembered. The invocation scope does it; tests do too. */

@@ -95,14 +95,21 @@ describe('ALLOW_PRIVATE_DESTINATIONS', () => {
     expect(addressRefusal('192.168.1.1', some)).toBe('a private address');
   });
 
-  it.each(['169.254.0.0/16', '0.0.0.0/0', '8.8.8.0/24', '::/0', 'fd00:ec2::/32x', '10.0.0.0/33', 'nonsense'])(
-    'refuses %s: only private ranges can be opened',
-    (value) => {
-      expect(() => destinationPolicyFromEnv({ ALLOW_PRIVATE_DESTINATIONS: value })).toThrow(
-        /^ALLOW_PRIVATE_DESTINATIONS: /,
-      );
-    },
-  );
+  it.each([
+    '169.254.0.0/16',
+    '0.0.0.0/0',
+    '8.8.8.0/24',
+    '::/0',
+    'fd00:ec2::/32x',
+    '10.0.0.0/33',
+    '10.0.0.0/1',
+    'fc00::/6',
+    'nonsense',
+  ])('refuses %s: only private ranges can be opened', (value) => {
+    expect(() => destinationPolicyFromEnv({ ALLOW_PRIVATE_DESTINATIONS: value })).toThrow(
+      /^ALLOW_PRIVATE_DESTINATIONS: /,
+    );
+  });
 
   it('false and unset keep everything private closed', () => {
     for (const value of [undefined, '', 'false']) {

@@ -3,7 +3,9 @@ import {
   FRAGMENT_LENGTH,
   forgetSecrets,
   openRedactionScope,
+  MAX_SERIALIZED_STRING,
   quoteTarget,
+  redactingReplacer,
   rememberDocument,
   rememberSecret,
   scrub,
@@ -159,5 +161,21 @@ describe('never over-redacting', () => {
     expect(scrub('outer-secret-value-0123456')).toBe('[REDACTED]');
     outer();
     expect(scrub('outer-secret-value-0123456')).toBe('outer-secret-value-0123456');
+  });
+});
+
+describe('serialising for logs and alerts', () => {
+  it('bounds every string after scrubbing it, so a huge error still makes a small line', () => {
+    const token = generateToken('mcp');
+    rememberSecret(token);
+    const huge = `${'detail '.repeat(MAX_SERIALIZED_STRING)}${token}`;
+    const line = JSON.stringify({ message: huge }, redactingReplacer);
+    expect(line.length).toBeLessThan(MAX_SERIALIZED_STRING + 100);
+    expect(line).toContain('(truncated; ');
+    const echoed = JSON.stringify(
+      { message: `${'y'.repeat(MAX_SERIALIZED_STRING - 20)}${token}` },
+      redactingReplacer,
+    );
+    expect(echoed).not.toContain(token.slice(0, 12));
   });
 });
