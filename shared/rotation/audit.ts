@@ -5,7 +5,7 @@ import { FRAGMENT_LENGTH, weakSecretsInPlay } from '../observability/redaction';
 import { type Deadline, noDeadline } from '../net/deadline';
 import type { VersionRead } from '../secrets/versions';
 import { secretIdOf } from './event';
-import { sanitizeForRuntime, summarizeFailure } from './failure';
+import { loggableError, sanitizeForRuntime, summarizeFailure } from './failure';
 
 export type StepOutcome = 'succeeded' | 'skipped' | 'failed';
 
@@ -103,7 +103,7 @@ export class AuditScope {
     const durationMs = this.#elapsed();
     logger.error(`${this.step} failed: ${failure.message}`, {
       audit: { ...this.#fields(), outcome: 'failed', durationMs, ...failure },
-      error,
+      error: loggableError(error),
     });
     recordStep(this.kind, this.step, false, durationMs);
     await publishFailure(

@@ -84,4 +84,24 @@ describe('redaction scoped to the invocation', () => {
     expect(text).not.toContain(pending.slice(5, 17));
     expect(text).not.toContain(Buffer.from(pending).toString('base64').slice(0, 12));
   });
+
+  it('while a weak value is in play, an unexpected error’s own text is withheld from logs, alert and runtime', async () => {
+    secretWith('hunter2', 'generated-pending-password-0123456789');
+    const rotator = {
+      ...createTestRotator(new InMemoryTarget({ username: 'app', password: 'hunter2' })),
+      set: async (_pending: unknown, ctx: { current(): Promise<unknown> }) => {
+        await ctx.current();
+        throw new Error('server said: password hunter2 is not accepted');
+      },
+    };
+    const error = await runRotationStep(rotator, event('setSecret')).then(
+      () => new Error('setSecret should have failed'),
+      (e: unknown) => e as Error,
+    );
+    expect(error.message).toBe('(message withheld: a weak credential is in play, see docs/security.md)');
+    expect(error.stack).not.toContain('hunter2');
+    expect(runs.text()).not.toContain('hunter2');
+    expect(JSON.stringify(runs.published())).not.toContain('hunter2');
+    expect(runs.audits()[0]).toMatchObject({ errorClass: 'Error', credentialWarning: expect.any(String) });
+  });
 });
