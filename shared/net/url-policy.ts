@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { UnsafeEndpointError } from '../errors';
+import { classifyAddress } from './address-ranges';
 import {
   addressRefusal,
   type DestinationPolicy,
@@ -32,15 +33,14 @@ export interface UrlPolicy {
 
 const TAMPER_ACTION = 'Check the secret value: a changed endpoint may mean it was tampered with.';
 
+/** localhost, 127.0.0.0/8, ::1, or an IPv6 form of a 127/8 address (::ffff:127.0.0.1). */
 export function isLoopbackHost(hostname: string): boolean {
   const host = hostname
     .replace(/^\[|\]$/g, '')
     .replace(/\.$/, '')
     .toLowerCase();
   if (host === 'localhost') return true;
-  if (isIP(host) === 4) return host.startsWith('127.');
-  if (isIP(host) === 6) return host === '::1';
-  return false;
+  return isIP(host) !== 0 && classifyAddress(host)?.class === 'loopback';
 }
 
 /** The refusal of an address, with the advice that fits it. */
