@@ -1,11 +1,12 @@
 import * as z from 'zod/mini';
 import { InvalidEventError } from '../../shared/errors';
+import { EVENT_LIMITS } from '../../shared/rotation/event';
 import { describeIssues } from '../../shared/rotation/secret-format';
 
 /** What an operator sends: which secret, why (mandatory, it goes to the audit trail), and whether to revoke. */
 const EmergencyInputSchema = z.object({
-  secretId: z.string().check(z.minLength(1)),
-  reason: z.string().check(z.trim(), z.minLength(3), z.maxLength(500)),
+  secretId: z.string().check(z.minLength(1), z.maxLength(EVENT_LIMITS.secretId)),
+  reason: z.string().check(z.trim(), z.minLength(3), z.maxLength(EVENT_LIMITS.reason)),
   revokePrevious: z.optional(z.boolean()),
 });
 export type EmergencyInput = z.infer<typeof EmergencyInputSchema>;

@@ -2,6 +2,7 @@ import type { Readable } from 'node:stream';
 import * as z from 'zod/mini';
 import type { Deadline } from '../../shared/net/deadline';
 import { httpRequest, httpTimeoutMs } from '../../shared/net/http';
+import { quoteTarget } from '../../shared/observability/redaction';
 import { describeIssues } from '../../shared/rotation/secret-format';
 import { initializeRefusal, McpProtocolError } from './errors';
 import { readSseMessage, readText } from './response-body';
@@ -56,6 +57,7 @@ export async function initializeWithToken(
     method: 'POST',
     url: serverUrl,
     purpose: 'MCP server',
+    field: '`server_url`',
     headers: {
       Accept: 'application/json, text/event-stream',
       'Content-Type': 'application/json',
@@ -125,7 +127,7 @@ function initializeResultOf(message: unknown, where: string): z.infer<typeof Ini
   if (error.success) {
     const { code, message: text } = error.data.error;
     throw new McpProtocolError(
-      `${where} answered initialize with JSON-RPC error ${code}: ${text.slice(0, 200)}`,
+      `${where} answered initialize with JSON-RPC error ${code}: ${quoteTarget(text, 200)}`,
     );
   }
   const success = SuccessSchema.safeParse(message);
@@ -144,7 +146,7 @@ async function errorBodyMessage(
 ): Promise<string | undefined> {
   try {
     const parsed = ErrorSchema.safeParse(JSON.parse(await readText(stream, reading)));
-    return parsed.success ? parsed.data.error.message.slice(0, 200) : undefined;
+    return parsed.success ? quoteTarget(parsed.data.error.message, 200) : undefined;
   } catch {
     stream.destroy();
     return undefined;
@@ -168,6 +170,7 @@ async function endSession(
       method: 'DELETE',
       url: serverUrl,
       purpose: 'MCP server',
+      field: '`server_url`',
       headers: {
         Authorization: `Bearer ${token}`,
         'Mcp-Session-Id': sessionId,

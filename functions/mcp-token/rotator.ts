@@ -3,7 +3,7 @@ import type { Rotator } from '../../shared/rotation/rotator';
 import { holdsToken, retirePreviousVersion } from '../../shared/secrets/retire-previous';
 import { initializeWithToken } from './initialize';
 import { expiresAt, tokenLifetimeFromEnv } from './settings';
-import { type McpTokenSecret, parseMcpTokenSecret, serverUrlOf } from './secret';
+import { type McpTokenSecret, parseMcpTokenSecret, resolvedServerUrlOf, serverUrlOf } from './secret';
 
 /** The readable prefix of generated tokens: a leaked `mcp_...` is recognisable in a scanner. */
 const MCP_TOKEN_PREFIX = 'mcp';
@@ -18,7 +18,7 @@ export const mcpTokenRotator: Rotator<McpTokenSecret> = {
   parse: parseMcpTokenSecret,
 
   async create(current) {
-    serverUrlOf(current);
+    await resolvedServerUrlOf(current);
     return {
       ...current,
       token: generateToken(MCP_TOKEN_PREFIX),

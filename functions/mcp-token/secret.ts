@@ -1,6 +1,7 @@
 import * as z from 'zod/mini';
-import { checkUrl } from '../../shared/net/url-policy';
+import { checkResolvedUrl, checkUrl } from '../../shared/net/url-policy';
 import { parserFor } from '../../shared/rotation/secret-format';
+import { mcpDestinations } from './settings';
 
 /**
  * `{ token, expires_at, scopes, issuer, server_url }`: the bearer token an MCP client presents to the
@@ -18,6 +19,14 @@ export type McpTokenSecret = z.infer<typeof McpTokenSecretSchema>;
 
 export const parseMcpTokenSecret = parserFor(McpTokenSecretSchema, 'mcp-token');
 
+/** `server_url` through the function's destination policy (settings.ts, docs/security.md). */
 export function serverUrlOf(secret: McpTokenSecret): URL {
-  return checkUrl(secret.server_url, { field: '`server_url`' });
+  return checkUrl(secret.server_url, { field: '`server_url`', destinations: mcpDestinations() });
+}
+
+/** serverUrlOf, plus every address the host resolves to now: createSecret refuses before storing. */
+export async function resolvedServerUrlOf(secret: McpTokenSecret): Promise<URL> {
+  const url = serverUrlOf(secret);
+  await checkResolvedUrl(url, '`server_url`');
+  return url;
 }

@@ -1,4 +1,5 @@
 import { numberFromEnv } from '../../shared/config/env';
+import { type DestinationPolicy, destinationPolicyFromEnv } from '../../shared/net/destination-policy';
 import { TokenLifetimeConfigError } from './errors';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -33,4 +34,13 @@ export function tokenLifetimeFromEnv(env: NodeJS.ProcessEnv = process.env): Toke
 /** When a token minted at `now` stops being accepted: one rotation interval plus the grace period. */
 export function expiresAt(lifetime: TokenLifetime, now: Date = new Date()): string {
   return new Date(now.getTime() + (lifetime.lifetimeDays + lifetime.graceDays) * DAY_MS).toISOString();
+}
+
+/**
+ * Where this function may present a token: ALLOWED_HOSTS (template parameter McpAllowedHosts),
+ * ALLOW_PRIVATE_DESTINATIONS (McpAllowPrivateDestinations) and ALLOW_LOOPBACK_HTTP
+ * (docs/security.md).
+ */
+export function mcpDestinations(env: NodeJS.ProcessEnv = process.env): DestinationPolicy {
+  return destinationPolicyFromEnv(env);
 }

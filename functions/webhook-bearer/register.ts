@@ -26,6 +26,7 @@ export async function registerToken(
       method: 'PUT',
       url: registerUrl,
       purpose: 'webhook sender registration endpoint',
+      field: '`register_url`',
       headers: {
         Authorization: `Bearer ${bearer}`,
         'Content-Type': 'application/json',

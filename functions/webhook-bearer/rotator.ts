@@ -2,7 +2,12 @@ import { generateToken } from '../../shared/credentials/token';
 import type { Rotator } from '../../shared/rotation/rotator';
 import { holdsToken, retirePreviousVersion } from '../../shared/secrets/retire-previous';
 import { registerToken } from './register';
-import { endpointsOf, parseWebhookBearerSecret, type WebhookBearerSecret } from './secret';
+import {
+  endpointsOf,
+  parseWebhookBearerSecret,
+  resolvedEndpointsOf,
+  type WebhookBearerSecret,
+} from './secret';
 import { verifyToken } from './verify';
 
 /** The readable prefix of generated tokens: a leaked `whk_...` is recognisable in a scanner. */
@@ -19,7 +24,7 @@ export const webhookBearerRotator: Rotator<WebhookBearerSecret> = {
 
   async create(current) {
     // Refuse unsafe URLs before anything is stored: a bad secret fails at its first step.
-    endpointsOf(current);
+    await resolvedEndpointsOf(current);
     return { ...current, token: generateToken(WEBHOOK_TOKEN_PREFIX) };
   },
 

@@ -1,6 +1,7 @@
 import * as z from 'zod/mini';
 import { parserFor } from '../../shared/rotation/secret-format';
-import { checkUrl } from '../../shared/net/url-policy';
+import { checkResolvedUrl, checkUrl } from '../../shared/net/url-policy';
+import { webhookDestinations } from './settings';
 
 /**
  * `{ token, verify_url, register_url? }`. `token` is what the webhook sender puts in
@@ -22,13 +23,22 @@ export interface WebhookEndpoints {
   registerUrl: URL | undefined;
 }
 
-/** Both URLs through the suite's URL policy (https, or loopback http with ALLOW_LOOPBACK_HTTP=true). */
+/** Both URLs through the function's destination policy (settings.ts, docs/security.md). */
 export function endpointsOf(secret: WebhookBearerSecret): WebhookEndpoints {
+  const destinations = webhookDestinations();
   return {
-    verifyUrl: checkUrl(secret.verify_url, { field: '`verify_url`' }),
+    verifyUrl: checkUrl(secret.verify_url, { field: '`verify_url`', destinations }),
     registerUrl:
       secret.register_url === undefined
         ? undefined
-        : checkUrl(secret.register_url, { field: '`register_url`' }),
+        : checkUrl(secret.register_url, { field: '`register_url`', destinations }),
   };
+}
+
+/** endpointsOf, plus every address the hosts resolve to now: createSecret refuses before storing. */
+export async function resolvedEndpointsOf(secret: WebhookBearerSecret): Promise<WebhookEndpoints> {
+  const endpoints = endpointsOf(secret);
+  await checkResolvedUrl(endpoints.verifyUrl, '`verify_url`');
+  if (endpoints.registerUrl) await checkResolvedUrl(endpoints.registerUrl, '`register_url`');
+  return endpoints;
 }

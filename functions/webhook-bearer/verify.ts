@@ -17,6 +17,7 @@ export async function verifyToken(
     method: 'POST',
     url: verifyUrl,
     purpose: 'webhook receiver',
+    field: '`verify_url`',
     headers: { Authorization: `Bearer ${pendingToken}`, 'Content-Type': 'application/json' },
     data: { type: 'secret-rotation.verify', version },
     deadline,

@@ -37,6 +37,7 @@ export async function currentUser(
     method: 'GET',
     url: endpoint(apiDomain, CRM_CURRENT_USER_PATH),
     purpose: 'Zoho CRM current-user endpoint',
+    field: '`api_domain`',
     headers: { Authorization: `Zoho-oauthtoken ${accessToken}`, Accept: 'application/json' },
     deadline,
   });

@@ -1,5 +1,6 @@
 import { UnsafeEndpointError } from '../../shared/errors';
 import { checkUrl, isLoopbackHost } from '../../shared/net/url-policy';
+import { zohoDestinations } from './settings';
 
 /**
  * Zoho's data centres: the accounts server that mints tokens and the API host that accepts them.
@@ -46,6 +47,7 @@ export function checkAccountsServer(raw: string, field = '`accounts_server`'): U
   return origin(
     checkUrl(raw, {
       field,
+      destinations: zohoDestinations(),
       allowHost: (host) => byAccountsHost.has(host),
       allowedDescription: `a Zoho accounts server (${DATA_CENTRES.map((dc) => dc.accountsHost).join(', ')})`,
     }),
@@ -57,6 +59,7 @@ export function checkApiDomain(raw: string, field = '`api_domain`'): URL {
   return origin(
     checkUrl(raw, {
       field,
+      destinations: zohoDestinations(),
       allowHost: (host) => byApiHost.has(host),
       allowedDescription: 'a Zoho API domain (www.zohoapis.<data centre>)',
     }),
@@ -83,7 +86,13 @@ export function checkEndpoints(
     );
   }
   const dc = byAccountsHost.get(accounts.hostname.toLowerCase());
-  if (!dc || byApiHost.get(api.hostname.toLowerCase()) !== dc) {
+  const apiDc = byApiHost.get(api.hostname.toLowerCase());
+  // Hosts outside Zoho's list got here only through the operator's ALLOWED_HOSTS (a gateway of the
+  // estate's own): the data-centre pairing cannot be checked for them.
+  if ((!dc || !apiDc) && zohoDestinations().allowedHosts) {
+    return { accountsServer: accounts, apiDomain: api, location: dc?.location ?? 'allowed-host' };
+  }
+  if (!dc || apiDc !== dc) {
     throw new UnsafeEndpointError(
       `${apiField} host ${api.hostname} is not the API domain of the data centre of \`accounts_server\` ` +
         `(${accounts.hostname}): a token minted there works only at ${dc?.apiHosts[0] ?? 'its own API domain'}`,

@@ -26,6 +26,7 @@ export async function revokeToken(
     method: 'POST',
     url,
     purpose: `Zoho token revocation (${what})`,
+    field: '`accounts_server`',
     deadline,
   });
   if (response.status === 400) return 'refused';

@@ -78,6 +78,7 @@ async function requestToken(request: MintRequest): Promise<{ status: number; bod
     method: 'POST',
     url: endpoint(request.accountsServer, '/oauth/v2/token'),
     purpose: 'Zoho token endpoint',
+    field: '`accounts_server`',
     data: new URLSearchParams({
       grant_type: 'refresh_token',
       client_id: request.client.clientId,

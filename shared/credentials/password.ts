@@ -1,3 +1,4 @@
+import { FRAGMENT_LENGTH } from '../observability/redaction';
 import { randomInt } from 'node:crypto';
 import { numberFromEnv } from '../config/env';
 import { ConfigurationError } from '../errors';
@@ -64,10 +65,12 @@ export function passwordPolicyFromEnv(
   env: NodeJS.ProcessEnv = process.env,
   defaults: PasswordPolicy = DEFAULT_PASSWORD_POLICY,
 ): PasswordPolicy {
+  // At least the redaction's fragment length: a shorter generated password could not be scrubbed
+  // from logs without erasing ordinary words (shared/observability/redaction.ts).
   const length = numberFromEnv(
     'PASSWORD_LENGTH',
     defaults.length,
-    { min: 8, max: 4096, integer: true },
+    { min: FRAGMENT_LENGTH, max: 4096, integer: true },
     env,
     {
       refuse: (problem) => new PasswordPolicyError(problem),

@@ -2,7 +2,10 @@ import type { AxiosError, AxiosInstance, AxiosResponse, Method } from 'axios';
 import { timeoutFromEnv } from '../config/env';
 import { TargetUnreachableError, TlsVerificationError } from '../errors';
 import type { Deadline } from './deadline';
+import { guardedAgents } from './guarded-agents';
+import { DestinationRefusal } from './pinned-lookup';
 import { isCertificateError } from './tls-errors';
+import { checkDestination, refusedAddress } from './url-policy';
 
 /** Per-request timeout; a rotation step has minutes, but a hung endpoint should fail fast and clearly. */
 const DEFAULT_HTTP_TIMEOUT_MS = 10_000;
@@ -23,11 +26,15 @@ let instance: Promise<AxiosInstance> | undefined;
  * globalThis.FormData when it loads) and form-data's MIME table, neither of which the suite uses.
  * Redirects are not followed: a 3xx could carry the Authorization header or a form body with a
  * refresh token to another host. Every status is returned to the caller, who knows what each one
- * means for its protocol.
+ * means for its protocol. Every socket resolves its host through the destination policy's pinned
+ * lookup (guarded-agents.ts), and proxy variables are ignored: through a proxy, the address checked
+ * would be the proxy's, not the destination's.
  */
 function http(): Promise<AxiosInstance> {
   instance ??= import('axios').then(({ default: axios }) =>
     axios.create({
+      ...guardedAgents(),
+      proxy: false,
       maxRedirects: 0,
       validateStatus: () => true,
       // Responses are small JSON documents; refuse anything huge instead of buffering it.
@@ -48,6 +55,8 @@ function isAxiosError(error: unknown): error is AxiosError {
 export interface HttpRequest {
   method: Method;
   url: URL;
+  /** The secret's key the URL came from, named when the destination is refused: "`verify_url`". */
+  field: string;
   /**
    * What the request is for, used in error messages and as what the invocation waits for
    * ("Zoho token endpoint").
@@ -73,6 +82,9 @@ export interface HttpRequest {
 export async function httpRequest<T = unknown>(request: HttpRequest): Promise<AxiosResponse<T>> {
   // Outside the try: a bad HTTP_TIMEOUT_MS is a configuration error, not a transport failure.
   const timeout = request.timeoutMs ?? httpTimeoutMs();
+  // Again here, whoever built the URL: the scheme, an IP literal (which the socket connects to
+  // without a lookup) and the allow-list. Names are checked by the socket's lookup.
+  checkDestination(request.url, request.field);
   request.deadline.waitingFor(`${request.purpose} at ${request.url.host}`);
   const client = await http();
   try {
@@ -92,8 +104,20 @@ export async function httpRequest<T = unknown>(request: HttpRequest): Promise<Ax
 }
 
 /** Exported for tests: which transport failure becomes which typed error. */
-export function describeTransportError(error: unknown, request: Pick<HttpRequest, 'purpose' | 'url'>): Error {
+export function describeTransportError(
+  error: unknown,
+  request: Pick<HttpRequest, 'purpose' | 'url'> & { field?: string },
+): Error {
   const where = `${request.purpose} at ${request.url.host}`;
+  const refusal = error instanceof Error ? error.cause : undefined;
+  if (refusal instanceof DestinationRefusal) {
+    return refusedAddress(
+      request.field ?? `the ${request.purpose} URL`,
+      `host ${refusal.hostname} resolves to`,
+      refusal.address,
+      refusal.rule,
+    );
+  }
   if (!isAxiosError(error)) return new TargetUnreachableError(`${where} could not be called`);
   const code = error.code ?? '';
   if (code === 'ERR_CANCELED') {

@@ -1,3 +1,5 @@
+import { quoteTarget } from '../observability/redaction';
+
 /**
  * RFC 6750 bearer challenges (`WWW-Authenticate: Bearer error="invalid_token", error_description="..."`),
  * read by rotators to say why a token was refused. The servers that send them build them with the
@@ -15,7 +17,9 @@ const MAX_DESCRIPTION = 200;
 
 /**
  * The Bearer challenge's parameters from a WWW-Authenticate header, or undefined when there is none.
- * Values come from the server: control characters are dropped and the description is truncated.
+ * Values come from the server: control characters are dropped and the description is scrubbed of
+ * every remembered secret before it is truncated (quoteTarget), so a server echoing a token back in
+ * a long description cannot leave a part of it at the cut.
  */
 export function parseBearerChallenge(header: unknown): BearerChallenge | undefined {
   const raw = Array.isArray(header) ? header.join(', ') : header;
@@ -33,9 +37,9 @@ export function parseBearerChallenge(header: unknown): BearerChallenge | undefin
     params[key] ??= clean(value);
   }
   return {
-    ...(params.error !== undefined ? { error: params.error } : {}),
+    ...(params.error !== undefined ? { error: quoteTarget(params.error, MAX_DESCRIPTION) } : {}),
     ...(params.error_description !== undefined
-      ? { errorDescription: params.error_description.slice(0, MAX_DESCRIPTION) }
+      ? { errorDescription: quoteTarget(params.error_description, MAX_DESCRIPTION) }
       : {}),
     ...(params.realm !== undefined ? { realm: params.realm } : {}),
     ...(params.scope !== undefined ? { scope: params.scope } : {}),

@@ -1,10 +1,11 @@
 import { type FailureAlert, publishFailure } from '../observability/alerts';
 import { logger } from '../observability/logger';
 import { recordStep } from '../observability/metrics';
+import { FRAGMENT_LENGTH, weakSecretsInPlay } from '../observability/redaction';
 import { type Deadline, noDeadline } from '../net/deadline';
 import type { VersionRead } from '../secrets/versions';
 import { secretIdOf } from './event';
-import { sanitizeForRuntime, summarizeFailure } from './failure';
+import { loggableError, sanitizeForRuntime, summarizeFailure } from './failure';
 
 export type StepOutcome = 'succeeded' | 'skipped' | 'failed';
 
@@ -102,7 +103,7 @@ export class AuditScope {
     const durationMs = this.#elapsed();
     logger.error(`${this.step} failed: ${failure.message}`, {
       audit: { ...this.#fields(), outcome: 'failed', durationMs, ...failure },
-      error,
+      error: loggableError(error),
     });
     recordStep(this.kind, this.step, false, durationMs);
     await publishFailure(
@@ -134,7 +135,7 @@ export class AuditScope {
     if (this.#reads) {
       fields.reads = this.#reads.map((read) => `${read.stage}${read.cached ? ' (cached)' : ''}`);
     }
-    return { ...fields, ...this.#notes };
+    return { ...fields, ...this.#notes, ...weakCredentialWarning() };
   }
 
   #elapsed(): number {
@@ -168,4 +169,19 @@ export async function audited<R extends AuditedResult>(
     throw await audit.failed(error);
   }
   return { ...result, ...audit.succeeded(result) };
+}
+
+/**
+ * The audit line's warning while a credential too short to redact is in play (a hand-set token or
+ * password): it is not scrubbed, so no target response text is quoted, and the rotation that
+ * replaces it with a generated value goes ahead.
+ */
+function weakCredentialWarning(): Record<string, string> {
+  const weak = weakSecretsInPlay();
+  if (weak === 0) return {};
+  return {
+    credentialWarning:
+      `${weak} credential value(s) read by this step are shorter than ${FRAGMENT_LENGTH} characters: ` +
+      'too weak to redact reliably, so target response text is withheld; rotate to replace them with generated values',
+  };
 }

@@ -7,6 +7,7 @@ import {
   type LambdaInvocation,
   withPowertools,
 } from '../observability/lambda-handler';
+import { openRedactionScope } from '../observability/redaction';
 import { AuditScope, audited, type AuditedResult, type StepReport } from './audit';
 import { secretIdOf } from './event';
 
@@ -41,6 +42,8 @@ interface Open {
   audit: AuditScope;
   deadline: InvocationDeadline;
   context: Partial<InvocationContext>;
+  /** Forgets the secrets this invocation remembered: after its audit line and alert are out. */
+  closeRedaction: () => void;
 }
 
 /** The scope each invocation opened, by its Lambda context: middleware and handler share it. */
@@ -91,7 +94,11 @@ export function auditing<R extends AuditedResult>(operation: AuditedOperation<R>
     before(request) {
       const context = request.context as Partial<InvocationContext>;
       const left = remainingMs(context);
+      // First, so nothing a warm container remembered from another secret's invocation is scrubbed
+      // from this one's messages.
+      const closeRedaction = openRedactionScope();
       opened.set(request.context, {
+        closeRedaction,
         audit: new AuditScope(operation.kind, operation.step(request.event), secretIdOf(request.event)),
         deadline: new InvocationDeadline(
           left === undefined ? undefined : Date.now() + left,
@@ -101,30 +108,47 @@ export function auditing<R extends AuditedResult>(operation: AuditedOperation<R>
       });
     },
     async after(request) {
-      const { audit } = openOf(request.context);
-      // The handler resolved with the body's result; the response is it with the audit report.
-      const result = request.response as R;
-      const response: R & StepReport = { ...result, ...audit.succeeded(result) };
-      request.response = response;
-      await operation.announce?.(response);
+      const { audit, closeRedaction } = openOf(request.context);
+      try {
+        // The handler resolved with the body's result; the response is it with the audit report.
+        const result = request.response as R;
+        const response: R & StepReport = { ...result, ...audit.succeeded(result) };
+        request.response = response;
+        await operation.announce?.(response);
+      } finally {
+        closeRedaction();
+      }
     },
     async onError(request) {
       const open = opened.get(request.context);
       if (!open) return;
-      const { audit, deadline, context } = open;
-      let error: unknown = request.error;
-      let alert = {};
-      if (isMiddyTimeout(error)) {
-        // The body may still be running: stop it, then report.
-        deadline.expire();
-        ({ error, alert } = timeoutFailure(audit, deadline));
+      const { audit, deadline, context, closeRedaction } = open;
+      try {
+        request.error = await failInvocation(request.error, audit, deadline, context);
+      } finally {
+        closeRedaction();
       }
-      const left = remainingMs(context);
-      const signal =
-        left === undefined ? undefined : AbortSignal.timeout(Math.max(1, left - FLUSH_RESERVE_MS));
-      request.error = await audit.failed(error, { alert, ...(signal ? { signal } : {}) });
     },
   };
+}
+
+/** The failure's audit line, metric and alert; returns the scrubbed error to throw. */
+async function failInvocation(
+  failure: unknown,
+  audit: AuditScope,
+  deadline: InvocationDeadline,
+  context: Partial<InvocationContext>,
+): Promise<Error> {
+  let error: unknown = failure;
+  let alert = {};
+  if (isMiddyTimeout(error)) {
+    // The body may still be running: stop it, then report.
+    deadline.expire();
+    ({ error, alert } = timeoutFailure(audit, deadline));
+  }
+  const left = remainingMs(context);
+  const signal = left === undefined ? undefined : AbortSignal.timeout(Math.max(1, left - FLUSH_RESERVE_MS));
+  return audit.failed(error, { alert, ...(signal ? { signal } : {}) });
 }
 
 /**
@@ -150,13 +174,18 @@ export async function runAudited<R extends AuditedResult>(
   event: unknown,
   { deadline = noDeadline(), lambda }: { deadline?: Deadline; lambda?: LambdaInvocation | undefined } = {},
 ): Promise<R & StepReport> {
-  const response = await audited(
-    operation.kind,
-    event,
-    operation.step(event),
-    (audit) => operation.run(event, { audit, deadline, ...(lambda ? { lambda } : {}) }),
-    deadline,
-  );
-  await operation.announce?.(response);
-  return response;
+  const closeRedaction = openRedactionScope();
+  try {
+    const response = await audited(
+      operation.kind,
+      event,
+      operation.step(event),
+      (audit) => operation.run(event, { audit, deadline, ...(lambda ? { lambda } : {}) }),
+      deadline,
+    );
+    await operation.announce?.(response);
+    return response;
+  } finally {
+    closeRedaction();
+  }
 }

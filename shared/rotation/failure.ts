@@ -1,4 +1,4 @@
-import { scrub } from '../observability/redaction';
+import { scrub, weakSecretsInPlay } from '../observability/redaction';
 import { RotationError } from '../errors';
 
 export interface FailureSummary {
@@ -21,7 +21,24 @@ export function summarizeFailure(error: unknown): FailureSummary {
   const errorClass = error instanceof Error ? error.name : typeof error;
   const message = error instanceof Error ? error.message : String(error);
   // Unknown errors are usually transient (a throttled API, a dropped connection): let retries try.
-  return { errorClass, message: scrub(message), retryable: true };
+  return { errorClass, message: withheldWhileWeak(scrub(message)), retryable: true };
+}
+
+const WITHHELD = '(message withheld: a weak credential is in play, see docs/security.md)';
+
+/**
+ * An unexpected error's text is usually a driver's or a server's own words, which can quote what
+ * it was sent; while a value too short to scrub is in play it is not copied anywhere. The suite's
+ * own typed errors never quote a value and keep their messages.
+ */
+function withheldWhileWeak(message: string): string {
+  return weakSecretsInPlay() > 0 ? WITHHELD : message;
+}
+
+/** The error as the audit line may log it: an unexpected one loses its text while a weak value is in play. */
+export function loggableError(error: unknown): unknown {
+  if (error instanceof RotationError || weakSecretsInPlay() === 0) return error;
+  return sanitizeForRuntime(error);
 }
 
 /**
@@ -37,6 +54,11 @@ export function sanitizeForRuntime(error: unknown): Error {
     if (!keep.has(key)) Reflect.deleteProperty(safe, key);
   }
   Reflect.deleteProperty(safe, 'cause');
+  if (!(safe instanceof RotationError) && weakSecretsInPlay() > 0) {
+    safe.message = WITHHELD;
+    safe.stack = `${safe.name}: ${WITHHELD}`;
+    return safe;
+  }
   safe.message = scrub(safe.message);
   if (safe.stack) safe.stack = scrub(safe.stack);
   return safe;

@@ -6,7 +6,7 @@ import {
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { type Deadline, noDeadline } from '../net/deadline';
-import { rememberSecret } from '../observability/redaction';
+import { rememberDocument } from '../observability/redaction';
 import { secretsManager, within } from './client';
 import { describeSecret, hasStage, type SecretDescription } from './describe';
 import { cachedVersion, cacheVersion } from './version-cache';
@@ -41,6 +41,8 @@ export async function readVersion(
 ): Promise<string | undefined> {
   const cached = cachedVersion(secretArn, versionId);
   if (cached !== undefined) {
+    // Remembered again: what is remembered belongs to one invocation, the cache outlives it.
+    rememberDocument(cached);
     onRead?.({ versionId, stage, cached: true });
     return cached;
   }
@@ -51,7 +53,7 @@ export async function readVersion(
     );
     onRead?.({ versionId, stage, cached: false });
     if (out.SecretString === undefined) return undefined;
-    rememberSecret(out.SecretString);
+    rememberDocument(out.SecretString);
     cacheVersion(secretArn, versionId, out.SecretString);
     return out.SecretString;
   } catch (error) {
@@ -73,7 +75,7 @@ export async function readCurrentOf(
       new GetSecretValueCommand({ SecretId: secretId, VersionStage: Stage.Current }),
       within(deadline, `GetSecretValue (AWSCURRENT of ${secretId})`),
     );
-    rememberSecret(out.SecretString);
+    rememberDocument(out.SecretString);
     return out.SecretString;
   } catch (error) {
     if (error instanceof ResourceNotFoundException) return undefined;
@@ -94,7 +96,7 @@ export async function putPendingValue(
   value: string,
   { rotationToken, deadline = noDeadline() }: { rotationToken?: string; deadline?: Deadline } = {},
 ): Promise<PutOutcome> {
-  rememberSecret(value);
+  rememberDocument(value);
   try {
     await secretsManager().send(
       new PutSecretValueCommand({

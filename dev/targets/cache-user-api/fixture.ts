@@ -42,7 +42,7 @@ export async function createCacheUser(
   spec: CacheUserSpec = {},
 ): Promise<CacheUser> {
   const username = spec.username ?? `app-${randomBytes(4).toString('hex')}`;
-  const password = spec.password === null ? undefined : (spec.password ?? testPassword(`${username}-pw`));
+  const password = spec.password === null ? undefined : (spec.password ?? testPassword());
   const authType = spec.authType ?? (password ? 'password' : 'no-password');
   const accessString = spec.accessString ?? APP_ACCESS_STRING;
   const { elasticache, memorydb } = clients(api);

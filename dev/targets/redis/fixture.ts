@@ -33,7 +33,7 @@ export async function createRedisUser(
   options: { username?: string; rules?: string } = {},
 ): Promise<RedisCredentials> {
   const username = options.username ?? `app-${randomBytes(4).toString('hex')}`;
-  const credentials = { username, password: testPassword(username) };
+  const credentials = { username, password: testPassword() };
   for (const server of servers) {
     await server.createUser({ ...credentials, rules: options.rules ?? APP_USER_RULES });
   }

@@ -82,6 +82,7 @@ describe('numeric settings read through numberFromEnv', () => {
       method: 'GET',
       url: new URL('http://127.0.0.1:9/'),
       purpose: 'a test endpoint',
+      field: '`url`',
     });
     await expect(request).rejects.toBeInstanceOf(ConfigurationError);
     await expect(request).rejects.toThrow(

@@ -13,7 +13,7 @@ describe('one reader for environment numbers', () => {
   it.each(['0x20', '0b100000', '1e1000', '32 chars'])('refuses PASSWORD_LENGTH=%j', (raw) => {
     const read = () => passwordPolicyFromEnv({ PASSWORD_LENGTH: raw });
     expect(read).toThrow(PasswordPolicyError);
-    expect(read).toThrow('PASSWORD_LENGTH must be an integer between 8 and 4096');
+    expect(read).toThrow('PASSWORD_LENGTH must be an integer between 12 and 4096');
   });
 
   it('treats a blank PASSWORD_LENGTH as unset, and reads padded decimals', () => {

@@ -51,13 +51,13 @@ afterEach(() => {
 
 describe('PasswordPolicyError', () => {
   it('is a non-retryable configuration error with an action', () => {
-    const error = new PasswordPolicyError('PASSWORD_LENGTH must be an integer between 8 and 4096');
+    const error = new PasswordPolicyError('PASSWORD_LENGTH must be an integer between 12 and 4096');
     expect(error).toBeInstanceOf(ConfigurationError);
     expect(error).toBeInstanceOf(RotationError);
     expect(error.retryable).toBe(false);
     expect(summarizeFailure(error)).toEqual({
       errorClass: 'PasswordPolicyError',
-      message: 'the password policy is invalid: PASSWORD_LENGTH must be an integer between 8 and 4096',
+      message: 'the password policy is invalid: PASSWORD_LENGTH must be an integer between 12 and 4096',
       retryable: false,
       action:
         'Fix PASSWORD_LENGTH, EXCLUDE_CHARACTERS, EXCLUDE_* and REQUIRE_EACH_INCLUDED_TYPE in the function environment.',
@@ -69,7 +69,7 @@ describe('PasswordPolicyError', () => {
   });
 
   it.each([
-    ['PASSWORD_LENGTH', '3', 'PASSWORD_LENGTH must be an integer between 8 and 4096'],
+    ['PASSWORD_LENGTH', '3', 'PASSWORD_LENGTH must be an integer between 12 and 4096'],
     ['EXCLUDE_UPPERCASE', 'perhaps', 'EXCLUDE_UPPERCASE must be true or false'],
   ])('every rotator reports %s=%s the same way, not retryable', async (name, value, problem) => {
     vi.stubEnv(name, value);

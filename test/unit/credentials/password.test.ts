@@ -89,7 +89,7 @@ describe('passwordPolicyFromEnv', () => {
   it('falls back to the defaults, and rejects nonsense with the variable named', () => {
     expect(passwordPolicyFromEnv({})).toEqual(DEFAULT_PASSWORD_POLICY);
     expect(() => passwordPolicyFromEnv({ PASSWORD_LENGTH: 'long' })).toThrow(
-      'PASSWORD_LENGTH must be an integer between 8 and 4096',
+      'PASSWORD_LENGTH must be an integer between 12 and 4096',
     );
     expect(() => passwordPolicyFromEnv({ EXCLUDE_NUMBERS: 'maybe' })).toThrow(
       'EXCLUDE_NUMBERS must be true or false',

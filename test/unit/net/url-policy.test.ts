@@ -53,6 +53,8 @@ describe('isLoopbackHost', () => {
     ['0.0.0.0', false],
     ['192.168.1.1', false],
     ['localhost.example.com', false],
+    ['[::ffff:7f00:1]', true],
+    ['[::ffff:a00:5]', false],
   ])('%s -> %s', (host, expected) => {
     expect(isLoopbackHost(host)).toBe(expected);
   });

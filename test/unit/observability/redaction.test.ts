@@ -44,9 +44,11 @@ describe('redaction', () => {
       host: 'db.internal',
       username: 'app',
       password: 'hunter2-long',
-      nested: { token: 'tok-abcdef' },
+      nested: { token: 'tok-abcdef-123456' },
     });
-    expect(scrub('app@db.internal hunter2-long tok-abcdef')).toBe('app@db.internal [REDACTED] [REDACTED]');
+    expect(scrub('app@db.internal hunter2-long tok-abcdef-123456')).toBe(
+      'app@db.internal [REDACTED] [REDACTED]',
+    );
   });
 
   it('leaves short strings alone, so ports and words survive', () => {

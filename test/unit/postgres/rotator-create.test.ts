@@ -63,7 +63,7 @@ describe('createSecret for PostgreSQL (no side effects, no target access)', () =
     process.env.PASSWORD_LENGTH = '3';
     await expect(postgresRotator.create(CURRENT, fakeContext({}))).rejects.toMatchObject({
       name: 'PasswordPolicyError',
-      message: 'the password policy is invalid: PASSWORD_LENGTH must be an integer between 8 and 4096',
+      message: 'the password policy is invalid: PASSWORD_LENGTH must be an integer between 12 and 4096',
       retryable: false,
     });
   });

@@ -75,3 +75,34 @@ describe('Zoho data centre allow-list', () => {
     expect(() => checkEndpoints('http://127.0.0.1:4000', 'http://127.0.0.1:4000')).toThrow('must use https');
   });
 });
+
+describe('the operator’s ZohoAllowedHosts (ALLOWED_HOSTS)', () => {
+  afterEach(() => {
+    delete process.env.ALLOWED_HOSTS;
+  });
+
+  it('replaces the data-centre list: a gateway of the estate’s own is reached, Zoho itself no longer', () => {
+    process.env.ALLOW_LOOPBACK_HTTP = '';
+    process.env.ALLOWED_HOSTS = 'zoho-gw.corp.example';
+    expect(checkEndpoints('https://zoho-gw.corp.example', 'https://zoho-gw.corp.example')).toMatchObject({
+      location: 'allowed-host',
+    });
+    expect(() => checkAccountsServer('https://accounts.zoho.eu')).toThrow(
+      "`accounts_server` host accounts.zoho.eu is not in this function's ALLOWED_HOSTS (zoho-gw.corp.example)",
+    );
+  });
+
+  it('still pairs data centres when both listed hosts are Zoho’s', () => {
+    process.env.ALLOW_LOOPBACK_HTTP = '';
+    process.env.ALLOWED_HOSTS = '*.zoho.eu,*.zohoapis.com';
+    expect(() => checkEndpoints('https://accounts.zoho.eu', 'https://www.zohoapis.com')).toThrow(
+      /is not the API domain of the data centre/,
+    );
+  });
+
+  it('refuses a metadata address whatever the lists say', () => {
+    process.env.ALLOW_LOOPBACK_HTTP = '';
+    process.env.ALLOWED_HOSTS = '169.254.169.254';
+    expect(() => checkAccountsServer('https://169.254.169.254')).toThrow(UnsafeEndpointError);
+  });
+});
