@@ -17,6 +17,8 @@ export interface EmergencyReport extends StepReport {
   previousVersion: string | undefined;
   clearedPendingVersions: string[];
   revokedPrevious: boolean;
+  /** Whether this rotation sent its own success notice (a fleet run sends one summary instead). */
+  announced: boolean;
 }
 
 type EmergencyResult = Omit<EmergencyReport, keyof StepReport> & AuditedResult;
@@ -31,11 +33,13 @@ export function emergencyOperation(waitOptions?: WaitOptions): AuditedOperation<
     kind: 'emergency',
     step: () => 'emergencyRotate',
     run: (rawInput, invocation) => rotateNow(rawInput, invocation, waitOptions),
-    announce: (report) =>
-      publishNotice(`Emergency rotation completed: ${report.secretName}`, {
+    announce: async (report) => {
+      if (!report.announced) return;
+      await publishNotice(`Emergency rotation completed: ${report.secretName}`, {
         type: 'emergency-rotation',
         ...report,
-      }),
+      });
+    },
   };
 }
 
@@ -57,6 +61,7 @@ async function rotateNow(
     previousVersion: undefined as string | undefined,
     clearedPendingVersions: [] as string[],
     revokedPrevious: false,
+    announced: input.announce !== false,
   };
   audit.secretArn = input.secretId;
   audit.reason = input.reason;

@@ -7,6 +7,8 @@ export interface EmergencyRequest {
   secretId: string;
   reason: string;
   revokePrevious: boolean;
+  /** Always false here: the fleet run sends one SNS summary instead of a notice per secret. */
+  announce: boolean;
 }
 
 /**
@@ -78,7 +80,7 @@ async function rotateOne(secret: FleetSecret, run: FleetRun, worker: number): Pr
   const base = { secret: secret.name, kind: secret.kind };
   try {
     const payload = await run.invoke(
-      { secretId: secret.arn, reason: run.reason, revokePrevious: run.revokePrevious },
+      { secretId: secret.arn, reason: run.reason, revokePrevious: run.revokePrevious, announce: false },
       worker,
     );
     const durationMs = performance.now() - started;

@@ -17,6 +17,7 @@ const request = {
   secretId: 'arn:aws:secretsmanager:eu-west-1:1:secret:x',
   reason: 'drill',
   revokePrevious: false,
+  announce: false,
 };
 
 beforeEach(() => lambda.reset());

@@ -181,7 +181,12 @@ describe('rotateFleet', () => {
     expect(peak).toBe(3);
     expect([...slots].sort()).toEqual([0, 1, 2]);
     expect(requests).toHaveLength(9);
-    expect(requests[0]).toEqual({ secretId: arn('c0'), reason: 'drill', revokePrevious: true });
+    expect(requests[0]).toEqual({
+      secretId: arn('c0'),
+      reason: 'drill',
+      revokePrevious: true,
+      announce: false,
+    });
     expect(results.map((r) => r.outcome)).toEqual([
       ...Array(4).fill('rotated, revoked'),
       'failed',

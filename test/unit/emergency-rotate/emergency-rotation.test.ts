@@ -5,6 +5,7 @@ import {
   SecretsManagerClient,
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { emergencyRotate } from '../../../functions/emergency-rotate/emergency-rotation';
@@ -13,6 +14,7 @@ import { SECRET_ARN, SECRET_NAME } from '../../support/mock-secrets';
 
 const sm = mockClient(SecretsManagerClient);
 const lambda = mockClient(LambdaClient);
+const sns = mockClient(SNSClient);
 const ROTATION_ARN = 'arn:aws:lambda:us-east-1:123456789012:function:postgres-rotation';
 const NEW = 'n0000000-0000-4000-8000-000000000009';
 const fast = { timeoutMs: 500, pollMs: 10 };
@@ -164,10 +166,32 @@ describe('emergencyRotate', () => {
   });
 
   it.each([
+    [{}, 1],
+    [{ announce: true }, 1],
+    // A fleet run (npm run emergency --match) sends one summary instead of a notice per secret.
+    [{ announce: false }, 0],
+  ])('with %j, announces its success on the alert topic %i time(s)', async (extra, notices) => {
+    sns.reset();
+    sns.on(PublishCommand).resolves({ MessageId: 'm' });
+    process.env.ALERT_TOPIC_ARN = 'arn:aws:sns:us-east-1:123456789012:alerts';
+    try {
+      sm.on(DescribeSecretCommand)
+        .resolvesOnce(describeAs({ c: ['AWSCURRENT'] }))
+        .resolves(describeAs({ c: ['AWSPREVIOUS'], [NEW]: ['AWSCURRENT'] }));
+      const report = await emergencyRotate({ secretId: SECRET_ARN, reason: 'leak', ...extra }, fast);
+      expect(report).toMatchObject({ outcome: 'succeeded', announced: notices === 1 });
+      expect(sns.commandCalls(PublishCommand)).toHaveLength(notices);
+    } finally {
+      delete process.env.ALERT_TOPIC_ARN;
+    }
+  });
+
+  it.each([
     [{ secretId: SECRET_ARN }, /`reason` is required/],
     [{ secretId: SECRET_ARN, reason: ' ' }, /`reason` must not be empty/],
     [{ reason: 'leak' }, /`secretId` is required/],
     [{ secretId: SECRET_ARN, reason: 'leak', revokePrevious: 'yes' }, /`revokePrevious` must be a boolean/],
+    [{ secretId: SECRET_ARN, reason: 'leak', announce: 'no' }, /`announce` must be a boolean/],
   ])('refuses %j', async (input, message) => {
     await expect(emergencyRotate(input, fast)).rejects.toThrow(message);
     expect(sm.calls()).toHaveLength(0);
