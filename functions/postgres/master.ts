@@ -31,8 +31,7 @@ export async function masterAccess(
   if (!arn) throw new RotationError('the secret has no masterarn: not an alternating-users secret');
   const master = await readOtherSecretAs(
     ctx,
-    arn,
-    'master secret',
+    { key: 'masterarn', secretId: arn, purpose: 'master secret' },
     parseMasterSecret,
     'Fix the master secret: it needs at least username and password.',
   );

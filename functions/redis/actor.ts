@@ -34,8 +34,7 @@ export async function actorFor(
   if (secret.adminarn) {
     const admin = await readOtherSecretAs(
       ctx,
-      secret.adminarn,
-      'Redis admin secret',
+      { key: 'adminarn', secretId: secret.adminarn, purpose: 'Redis admin secret' },
       parseAdminSecret,
       'Fix the secret named by `adminarn`: it needs `password` and usually `username` of an ACL admin user.',
     );
