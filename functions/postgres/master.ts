@@ -1,8 +1,11 @@
 import { AdminHostMismatchError, RotationError } from '../../shared/errors';
-import { readOtherSecretAs } from '../../shared/rotation/other-secret';
+import {
+  ADMIN_WITHOUT_HOST_VARIABLE,
+  adminSecretWithoutHostAllowed,
+  readOtherSecretAs,
+} from '../../shared/rotation/other-secret';
 import type { RotationContext } from '../../shared/rotation/rotator';
 import type { Login } from './connection';
-import { ADMIN_WITHOUT_HOST_VARIABLE, trustFromEnv } from './settings';
 import {
   DEFAULT_DATABASE,
   type Endpoint,
@@ -64,7 +67,7 @@ const sameHost = (a: string, b: string) =>
 function refuseForeignHost(secret: PostgresSecret, master: MasterSecret, arn: string): void {
   const where = `${secret.host}:${portOf(secret.port)}`;
   if (master.host === undefined) {
-    if (trustFromEnv().allowAdminSecretWithoutHost) return;
+    if (adminSecretWithoutHostAllowed()) return;
     throw new AdminHostMismatchError(
       `the master secret ${arn} names no host, so nothing says ${where} (the application secret's \`host\`) is its server; refused to send the master credential there`,
       {

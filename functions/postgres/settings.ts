@@ -1,4 +1,4 @@
-import { flagFromEnv, timeoutFromEnv } from '../../shared/config/env';
+import { timeoutFromEnv } from '../../shared/config/env';
 
 /** The function's timeouts, read from the environment (PG_CA_BUNDLE is read by tls.ts, when TLS needs it). */
 export interface PostgresSettings {
@@ -29,17 +29,4 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): PostgresS
       env,
     ),
   };
-}
-
-/** The deployment's opt-in to master secrets without `host` (see master.ts). */
-export const ADMIN_WITHOUT_HOST_VARIABLE = 'ALLOW_ADMIN_SECRET_WITHOUT_HOST';
-
-/** What the deployment allows beyond the defaults. */
-export interface PostgresTrust {
-  /** A master secret without `host` is used against the application secret's host. */
-  allowAdminSecretWithoutHost: boolean;
-}
-
-export function trustFromEnv(env: NodeJS.ProcessEnv = process.env): PostgresTrust {
-  return { allowAdminSecretWithoutHost: flagFromEnv(ADMIN_WITHOUT_HOST_VARIABLE, env) };
 }

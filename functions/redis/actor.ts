@@ -1,6 +1,10 @@
 import type { RotationContext } from '../../shared/rotation/rotator';
 import { AdminHostMismatchError, CredentialRejectedError } from '../../shared/errors';
-import { readOtherSecretAs } from '../../shared/rotation/other-secret';
+import {
+  ADMIN_WITHOUT_HOST_VARIABLE,
+  adminSecretWithoutHostAllowed,
+  readOtherSecretAs,
+} from '../../shared/rotation/other-secret';
 import { type RedisSession, type SessionContext, withSession, type TransportOptions } from './connection';
 import { AclUserNotRotatableError, nodeLabel, NodesMismatchError } from './errors';
 import {
@@ -11,7 +15,6 @@ import {
   type RedisNode,
   type RedisSecret,
 } from './secret';
-import { ADMIN_WITHOUT_HOST_VARIABLE, redisTrust } from './settings';
 
 /** A credential that may make the ACL change, with a name for error messages. */
 interface Candidate {
@@ -58,7 +61,7 @@ async function adminFor(secret: RedisSecret, adminarn: string, ctx: RotationCont
   }
   const nodes = nodesOf(secret);
   if (admin.nodes === undefined) {
-    if (redisTrust().allowAdminSecretWithoutHost) return admin;
+    if (adminSecretWithoutHostAllowed()) return admin;
     throw new AdminHostMismatchError(
       `the Redis admin secret ${adminarn} names no host, so nothing says ${listed(nodes)} (from secret ${ctx.secretName}) are its servers; refused to send the admin credential there`,
       {

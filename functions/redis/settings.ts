@@ -1,4 +1,4 @@
-import { flagFromEnv, timeoutFromEnv } from '../../shared/config/env';
+import { timeoutFromEnv } from '../../shared/config/env';
 
 /**
  * The function's Redis knobs, from its environment. Timeouts are short by default: a rotation step
@@ -61,17 +61,4 @@ export function awsUserSettings(env: NodeJS.ProcessEnv = process.env): AwsUserSe
       env,
     ),
   };
-}
-
-/** The deployment's opt-in to admin secrets without `host` (see actor.ts). */
-export const ADMIN_WITHOUT_HOST_VARIABLE = 'ALLOW_ADMIN_SECRET_WITHOUT_HOST';
-
-/** What the deployment allows beyond the defaults. */
-export interface RedisTrust {
-  /** An admin secret without `host` is used against every node of the user secret. */
-  allowAdminSecretWithoutHost: boolean;
-}
-
-export function redisTrust(env: NodeJS.ProcessEnv = process.env): RedisTrust {
-  return { allowAdminSecretWithoutHost: flagFromEnv(ADMIN_WITHOUT_HOST_VARIABLE, env) };
 }

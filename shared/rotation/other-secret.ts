@@ -8,6 +8,16 @@ export type ReferenceKey = 'masterarn' | 'adminarn' | 'client_secret_arn';
 /** The operator's opt-out, for estates that really share one master or admin across environments. */
 export const CROSS_ENVIRONMENT_VARIABLE = 'ALLOW_CROSS_ENVIRONMENT_REFERENCES';
 
+/**
+ * The deployment's opt-in to master/admin secrets that name no host (RDS-managed master secrets):
+ * their credential is then sent to whatever host the application secret names. Off by default.
+ */
+export const ADMIN_WITHOUT_HOST_VARIABLE = 'ALLOW_ADMIN_SECRET_WITHOUT_HOST';
+
+export function adminSecretWithoutHostAllowed(env: NodeJS.ProcessEnv = process.env): boolean {
+  return flagFromEnv(ADMIN_WITHOUT_HOST_VARIABLE, env);
+}
+
 /** `arn:<partition>:secretsmanager:<region>:<account>:secret:<name>`, the name possibly suffixed. */
 const SECRET_ARN = /^arn:([^:]+):secretsmanager:([^:]*):(\d*):secret:(.+)$/;
 
