@@ -149,18 +149,7 @@ describe('zoho-oauth rotation (built bundle, moto, local Zoho)', () => {
   });
 
   it('takes the client credentials from client_secret_arn, so the rotated secret holds no client secret', async () => {
-    const tenant = await createZohoTenant(zoho);
-    const clientArn = await admin.create(admin.uniqueName('crm', 'zoho-client'), {
-      client_id: tenant.client.clientId,
-      client_secret: tenant.client.clientSecret,
-    });
-    const rest = Object.fromEntries(
-      Object.entries(tenant.secret).filter(([key]) => key !== 'client_id' && key !== 'client_secret'),
-    );
-    const secretId = await admin.create(admin.uniqueName('crm', 'zoho'), {
-      ...rest,
-      client_secret_arn: clientArn,
-    });
+    const { tenant, clientArn, secretId } = await secretWithClientArn(admin.uniqueName('crm', 'zoho-client'));
 
     const token = await driver.rotate(secretId, invoke);
 
@@ -177,18 +166,9 @@ describe('zoho-oauth rotation (built bundle, moto, local Zoho)', () => {
   });
 
   it('refuses a client_secret_arn of another environment before reading it or calling Zoho', async () => {
-    const tenant = await createZohoTenant(zoho);
-    const prodClient = await admin.create(`sergas/crm/prod/zoho-client-${Date.now()}`, {
-      client_id: tenant.client.clientId,
-      client_secret: tenant.client.clientSecret,
-    });
-    const rest = Object.fromEntries(
-      Object.entries(tenant.secret).filter(([key]) => key !== 'client_id' && key !== 'client_secret'),
+    const { clientArn: prodClient, secretId } = await secretWithClientArn(
+      `sergas/crm/prod/zoho-client-${Date.now()}`,
     );
-    const secretId = await admin.create(admin.uniqueName('crm', 'zoho'), {
-      ...rest,
-      client_secret_arn: prodClient,
-    });
     const seen = zoho.requests.length;
     const once = new RotationDriver({ attemptsPerStep: 1 });
     const failure = await once.rotate(secretId, invoke).then(
@@ -204,6 +184,23 @@ describe('zoho-oauth rotation (built bundle, moto, local Zoho)', () => {
     expect(await admin.valueAt(secretId, 'AWSPENDING')).toBeUndefined();
   });
 });
+
+/** A tenant whose client credentials live in their own secret (`clientName`), named by client_secret_arn. */
+async function secretWithClientArn(clientName: string) {
+  const tenant = await createZohoTenant(zoho);
+  const clientArn = await admin.create(clientName, {
+    client_id: tenant.client.clientId,
+    client_secret: tenant.client.clientSecret,
+  });
+  const rest = Object.fromEntries(
+    Object.entries(tenant.secret).filter(([key]) => key !== 'client_id' && key !== 'client_secret'),
+  );
+  const secretId = await admin.create(admin.uniqueName('crm', 'zoho'), {
+    ...rest,
+    client_secret_arn: clientArn,
+  });
+  return { tenant, clientArn, secretId };
+}
 
 /**
  * A client that reads AWSCURRENT through the consumer cache (short TTL) and calls the CRM API in a
