@@ -126,3 +126,27 @@ export class UnsafeEndpointError extends RotationError {
 export class ConfigurationError extends RotationError {
   override readonly name: string = 'ConfigurationError';
 }
+
+/**
+ * A secret names another secret (`masterarn`, `adminarn`, `client_secret_arn`) of another org or
+ * environment: a credential of one estate must not be steered into another by editing a secret.
+ */
+export class CrossEnvironmentReferenceError extends RotationError {
+  override readonly name: string = 'CrossEnvironmentReferenceError';
+}
+
+/**
+ * The secret is not wired to this function (its RotationLambdaARN names another one, or none): a
+ * function acts only on the secrets whose rotation Secrets Manager would invoke it for.
+ */
+export class WrongRotationFunctionError extends RotationError {
+  override readonly name: string = 'WrongRotationFunctionError';
+}
+
+/**
+ * An admin or master secret does not say which host it belongs to, or names another host than
+ * the secret being rotated: its credential would go wherever that secret points.
+ */
+export class AdminHostMismatchError extends RotationError {
+  override readonly name: string = 'AdminHostMismatchError';
+}

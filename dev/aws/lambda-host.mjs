@@ -6,6 +6,9 @@ import { pathToFileURL } from 'node:url';
 
 const [bundlePath] = process.argv.slice(2);
 const functionName = process.env.AWS_LAMBDA_FUNCTION_NAME ?? 'local-function';
+// The name Lambda would invoke it under (its invokedFunctionArn), which the functions compare with
+// a secret's RotationLambdaARN: the deployed name, or the stand-in a test wired the secret to.
+const invokedName = process.env.LOCAL_LAMBDA_INVOKED_AS ?? functionName;
 const timeoutMs = Number(process.env.LAMBDA_TIMEOUT_MS ?? 300_000);
 
 const initStarted = performance.now();
@@ -19,7 +22,7 @@ function lambdaContext() {
   return {
     functionName,
     functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:${region}:123456789012:function:${functionName}`,
+    invokedFunctionArn: `arn:aws:lambda:${region}:123456789012:function:${invokedName}`,
     memoryLimitInMB: process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE ?? '256',
     awsRequestId: randomUUID(),
     logGroupName: `/aws/lambda/${functionName}`,

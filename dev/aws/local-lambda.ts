@@ -2,6 +2,7 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { localSuiteFunctionArns, STAND_IN_FUNCTION_NAME } from './rotation-driver';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const hostScript = join(root, 'dev/aws/lambda-host.mjs');
@@ -84,7 +85,17 @@ export class LocalLambda {
 
   static async start(
     functionName: string,
-    options: { env?: Record<string, string>; echo?: boolean; bundle?: string } = {},
+    options: {
+      env?: Record<string, string>;
+      echo?: boolean;
+      bundle?: string;
+      /**
+       * The function name its Lambda context carries (invokedFunctionArn in moto's account): the
+       * name a secret's RotationLambdaARN must name for the function to act on it. Default: the
+       * stand-in RotationDriver wires secrets to when it is given no name.
+       */
+      invokedAs?: string;
+    } = {},
   ): Promise<LocalLambda> {
     const bundle = options.bundle ?? bundlePath(functionName);
     if (!existsSync(bundle)) throw new Error(`${bundle} does not exist: run npm run build first`);
@@ -96,6 +107,11 @@ export class LocalLambda {
         AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
         AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs24.x',
         POWERTOOLS_SERVICE_NAME: functionName,
+        LOCAL_LAMBDA_INVOKED_AS: options.invokedAs ?? STAND_IN_FUNCTION_NAME,
+        // What template.yaml sets for it: the rotation functions it may act through.
+        ...(functionName === 'emergency-rotate'
+          ? { SUITE_ROTATION_FUNCTION_ARNS: localSuiteFunctionArns() }
+          : {}),
         ...options.env,
       },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],

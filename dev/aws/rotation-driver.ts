@@ -7,6 +7,7 @@ import {
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { ROTATION_STEPS, type RotationStep } from '../../shared/rotation/event';
+import { rotationFunctionName, rotationKinds } from '../../ops/suite';
 import { zipOneFile } from './zip';
 
 export interface RotationEventShape {
@@ -61,7 +62,7 @@ export class RotationDriver {
    * A Lambda ARN moto knows, required by its RotateSecret; created once per name and moto server.
    * Name it after the real function when something routes invocations by that ARN (emergency revoke).
    */
-  rotationLambdaArn(functionName = ROTATION_FUNCTION_NAME): Promise<string> {
+  rotationLambdaArn(functionName = STAND_IN_FUNCTION_NAME): Promise<string> {
     let arn = this.#lambdaArns.get(functionName);
     if (!arn) {
       arn = registerRotationLambda(functionName);
@@ -167,7 +168,29 @@ export class RotationDriver {
   }
 }
 
-const ROTATION_FUNCTION_NAME = 'secret-rotation-test-double';
+/**
+ * The rotation function moto knows when a test names none: a LocalLambda started without
+ * `invokedAs` runs under this name, so the secrets a driver wires by default are its own.
+ */
+export const STAND_IN_FUNCTION_NAME = 'secret-rotation-test-double';
+
+/** moto's account: every function ARN of the local stack lives there. */
+const LOCAL_ACCOUNT = '123456789012';
+
+/** A function's ARN in the local stack (moto's account, this process's region). */
+export function localFunctionArn(functionName: string): string {
+  return `arn:aws:lambda:${process.env.AWS_REGION ?? 'us-east-1'}:${LOCAL_ACCOUNT}:function:${functionName}`;
+}
+
+/**
+ * What template.yaml gives emergency-rotate as SUITE_ROTATION_FUNCTION_ARNS, for the local stack:
+ * the stand-in, and every rotation function of the sergas stacks the demo and the tests deploy.
+ */
+export function localSuiteFunctionArns(): string {
+  const stacks = ['dev', 'staging', 'prod'].map((env) => ({ org: 'sergas', env }));
+  const names = stacks.flatMap((stack) => rotationKinds().map((kind) => rotationFunctionName(stack, kind)));
+  return [STAND_IN_FUNCTION_NAME, ...names].map(localFunctionArn).join(',');
+}
 
 async function registerRotationLambda(functionName: string): Promise<string> {
   const iam = new IAMClient({});

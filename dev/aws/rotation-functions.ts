@@ -34,7 +34,7 @@ export async function startRotationFunctions(targets: readonly RotationTarget[])
   try {
     for (const folder of new Set(targets.map((t) => t.functionName))) {
       const env = Object.assign({}, ...targets.filter((t) => t.functionName === folder).map((t) => t.env));
-      const lambda = await LocalLambda.start(folder, { env });
+      const lambda = await LocalLambda.start(folder, { env, invokedAs: deployedName(folder) });
       lambdas.set(folder, lambda);
       api.register(deployedName(folder), (event) => lambda.invoke(event));
     }

@@ -2,6 +2,7 @@ import {
   CreateSecretCommand,
   DescribeSecretCommand,
   GetSecretValueCommand,
+  PutSecretValueCommand,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { randomUUID } from 'node:crypto';
@@ -25,6 +26,18 @@ export class SecretsAdmin {
     );
     if (!out.ARN) throw new Error('CreateSecret returned no ARN');
     return out.ARN;
+  }
+
+  /**
+   * Store a new AWSCURRENT value, as anyone with PutSecretValue may (the threat the suite's
+   * refusals are tested against: someone who can edit a secret but not the functions).
+   */
+  async put(secretId: string, value: unknown): Promise<string> {
+    const out = await this.sm.send(
+      new PutSecretValueCommand({ SecretId: secretId, SecretString: JSON.stringify(value) }),
+    );
+    if (!out.VersionId) throw new Error('PutSecretValue returned no VersionId');
+    return out.VersionId;
   }
 
   /** The value at a stage, parsed; always by explicit stage (moto answers stale values otherwise). */

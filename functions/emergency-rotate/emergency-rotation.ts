@@ -2,14 +2,15 @@ import { RotateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { publishNotice } from '../../shared/observability/alerts';
 import type { AuditedResult, StepReport } from '../../shared/rotation/audit';
 import { type AuditedOperation, type Invocation, runAudited } from '../../shared/rotation/auditing';
-import { RotationError } from '../../shared/errors';
+import { RotationError, WrongRotationFunctionError } from '../../shared/errors';
+import { unqualifiedFunctionArn } from '../../shared/rotation/own-function';
 import { secretsManager, within } from '../../shared/secrets/client';
 import { describeSecret, versionWithStage } from '../../shared/secrets/describe';
 import { Stage } from '../../shared/secrets/stages';
 import { moveStage, removeStage } from '../../shared/secrets/versions';
 import { parseEmergencyInput } from './input';
 import { invokeRevoke } from './revoke-previous';
-import { waitOptionsFromEnv } from './settings';
+import { suiteRotationFunctions, waitOptionsFromEnv } from './settings';
 import { waitForPromotion, type WaitOptions } from './wait-for-promotion';
 
 export interface EmergencyReport extends StepReport {
@@ -56,6 +57,7 @@ async function rotateNow(
   const input = parseEmergencyInput(rawInput);
   // Read inside the audited body, so a bad setting is audited and alerted like any failure.
   const wait = waitOptions ?? waitOptionsFromEnv();
+  const suite = suiteRotationFunctions();
   const facts = {
     reason: input.reason,
     previousVersion: undefined as string | undefined,
@@ -74,6 +76,17 @@ async function rotateNow(
     throw new RotationError(`secret ${description.name} has no rotation function configured`, {
       action: 'Deploy the suite with this secret wired to its rotation function (template.yaml), then retry.',
     });
+  }
+  // RotateSecret would run, and the revoke would invoke, whatever function the secret names: only
+  // the suite's own are trusted with the credential (IAM keys the grant on the same list).
+  if (!suite.has(unqualifiedFunctionArn(rotationLambdaArn) ?? rotationLambdaArn)) {
+    throw new WrongRotationFunctionError(
+      `secret ${description.name} is wired to ${rotationLambdaArn}, which is not one of this suite's rotation functions; refused`,
+      {
+        action:
+          "Wire the secret to the suite's rotation function of its kind (npm run wire), or rotate it with the tool that owns it.",
+      },
+    );
   }
   facts.previousVersion = versionWithStage(description, Stage.Current);
 

@@ -12,7 +12,7 @@ import {
   unknowableVerifier,
   verifierFor,
 } from './roles';
-import { describeEndpoint, endpointOf, type PostgresSecret } from './secret';
+import { describeEndpoint, endpointOf, loginOf, type PostgresSecret } from './secret';
 import { alternateOf, userPair } from './usernames';
 
 /**
@@ -144,7 +144,7 @@ function applyPassword(
  */
 export async function testAlternating(pending: PostgresSecret, ctx: Ctx): Promise<void> {
   const endpoint = endpointOf(pending);
-  const login: Login = { username: pending.username, password: pending.password, credential: 'AWSPENDING' };
+  const login: Login = loginOf(pending, 'AWSPENDING');
   const doing = 'check which role the pending credential logs in as';
   const who = await withConnection({ endpoint, login, doing, deadline: ctx }, async (connection) => {
     const result = await connection.query<{ session_user: string; current_user: string }>(
@@ -203,13 +203,7 @@ export async function revokeAlternating(previous: PostgresSecret, ctx: Ctx): Pro
     ctx.annotate({ roleMissing: true });
     return;
   }
-  if (
-    await accepts(
-      endpointOf(previous),
-      { username: previous.username, password: previous.password, credential: 'AWSPREVIOUS' },
-      ctx,
-    )
-  ) {
+  if (await accepts(endpointOf(previous), loginOf(previous, 'AWSPREVIOUS'), ctx)) {
     throw new TargetError(
       `the server still accepts the AWSPREVIOUS password of role ${quoted(previous.username)}`,
     );

@@ -2,11 +2,14 @@ import type { Client, ClientConfig } from 'pg';
 import { type Deadline, untilDeadline } from '../../shared/net/deadline';
 import { rememberSecret } from '../../shared/observability/redaction';
 import { CredentialRejectedError } from '../../shared/errors';
+import { authenticationName, guardAuthentication, type ParsedConnection } from './auth-guard';
 import {
   type Attempt,
   CleartextPasswordRefusedError,
   classifyConnectError,
   classifyPostgresError,
+  Md5PasswordRefusedError,
+  UnsupportedAuthenticationError,
 } from './errors';
 import { describeEndpoint, type Endpoint } from './secret';
 import { settingsFromEnv } from './settings';
@@ -17,24 +20,42 @@ export interface Login {
   password: string;
   /** Which credential this is, for messages: "AWSPENDING", "the master secret"... */
   credential: string;
+  /**
+   * Answer an MD5 challenge with this password: only when the secret the password comes from says
+   * `"allow_md5_password": true` (its role's stored password predates SCRAM).
+   */
+  allowMd5?: boolean;
 }
 
 /** An open connection as one role; always `end()` it (see withConnection). */
 export type Connection = Client;
 
-let clientClass: Promise<new (config: ClientConfig) => Client> | undefined;
+type GuardedClientClass = new (config: ClientConfig, login: Login) => Client;
+let clientClass: Promise<GuardedClientClass> | undefined;
 
 /**
- * pg answers every password challenge it gets, including a request for the password in clear text
- * (pg_hba `password`, `ldap`, `pam`). This client refuses that one: the only forms a password leaves
- * the function in are a SCRAM proof (or an MD5 challenge response, for roles whose stored password
- * predates SCRAM) and, when we set one, a SCRAM verifier. pg loads with the first connection (its
- * own chunk), not at cold start: createSecret never connects.
+ * pg answers every password challenge it gets: a request for the password in clear text (pg_hba
+ * `password`, `ldap`, `pam`) and an MD5 challenge alike, and crashes on one it cannot answer
+ * (GSSAPI, SSPI). This client answers SCRAM-SHA-256 only: a server that asks for anything else
+ * (a fake one, or a misconfigured pg_hba.conf) gets no answer derived from the password, and the
+ * login fails with an error naming what was asked. MD5 is answered for a login whose secret opts
+ * in. pg loads with the first connection (its own chunk), not at cold start: createSecret never
+ * connects.
  */
-function noCleartextClient(): Promise<new (config: ClientConfig) => Client> {
+function guardedClient(): Promise<GuardedClientClass> {
   clientClass ??= import('pg').then(
     ({ default: pg }) =>
-      class NoCleartextClient extends pg.Client {
+      class ScramOnlyClient extends pg.Client {
+        readonly #login: Login;
+
+        constructor(config: ClientConfig, login: Login) {
+          super(config);
+          this.#login = login;
+          guardAuthentication(this.connection as unknown as ParsedConnection, (code) =>
+            unsupported(login, authenticationName(code)),
+          );
+        }
+
         _handleAuthCleartextPassword(): void {
           this.connection.emit(
             'error',
@@ -42,14 +63,57 @@ function noCleartextClient(): Promise<new (config: ClientConfig) => Client> {
               `the server asked for the password of role ${JSON.stringify(this.user)} in clear text; refused`,
               {
                 action:
-                  'Use scram-sha-256 (or md5) for this role in pg_hba.conf: this function never sends a password in clear text.',
+                  'Use scram-sha-256 for this role in pg_hba.conf: this function never sends a password in clear text.',
               },
             ),
+          );
+        }
+
+        _handleAuthMD5Password(message: unknown): void {
+          if (this.#login.allowMd5 === true) {
+            (
+              pg.Client.prototype as unknown as { _handleAuthMD5Password(m: unknown): void }
+            )._handleAuthMD5Password.call(this, message);
+            return;
+          }
+          this.connection.emit(
+            'error',
+            new Md5PasswordRefusedError(
+              `the server asked ${whoIs(this.#login)} for an MD5 password hash; refused (only SCRAM-SHA-256 is answered unless that secret sets "allow_md5_password": true)`,
+              {
+                action:
+                  'Store the role\'s password as SCRAM (password_encryption = scram-sha-256, then rotate) and use scram-sha-256 in pg_hba.conf. If the server really only has MD5, set "allow_md5_password": true in the secret whose password it is.',
+              },
+            ),
+          );
+        }
+
+        _handleAuthSASL(message: { mechanisms?: string[] }): void {
+          if (!message.mechanisms?.includes('SCRAM-SHA-256')) {
+            this.connection.emit(
+              'error',
+              unsupported(this.#login, `SASL with ${message.mechanisms?.join(', ') || 'no mechanism'}`),
+            );
+            return;
+          }
+          (pg.Client.prototype as unknown as { _handleAuthSASL(m: unknown): void })._handleAuthSASL.call(
+            this,
+            message,
           );
         }
       },
   );
   return clientClass;
+}
+
+function unsupported(login: Login, what: string): UnsupportedAuthenticationError {
+  return new UnsupportedAuthenticationError(
+    `the server asked ${whoIs(login)} for ${what}; refused (this function answers SCRAM-SHA-256 only)`,
+    {
+      action:
+        'Use scram-sha-256 for this role in pg_hba.conf, or check that the host is the database server.',
+    },
+  );
 }
 
 /** `role "app" (AWSPENDING)`, for messages. */
@@ -74,21 +138,24 @@ export async function connect(endpoint: Endpoint, login: Login, deadline: Deadli
   deadline.waitingFor(`connecting to ${endpoint.host}:${endpoint.port}`);
   const settings = settingsFromEnv();
   rememberSecret(login.password);
-  const NoCleartextClient = await noCleartextClient();
-  const client = new NoCleartextClient({
-    host: endpoint.host,
-    port: endpoint.port,
-    database: endpoint.database,
-    user: login.username,
-    password: login.password,
-    ssl: endpoint.tls ? tlsOptions() : false,
-    enableChannelBinding: endpoint.tls,
-    connectionTimeoutMillis: settings.connectTimeoutMs,
-    statement_timeout: settings.statementTimeoutMs,
-    lock_timeout: settings.statementTimeoutMs,
-    query_timeout: settings.statementTimeoutMs + 1_000,
-    application_name: 'secret-rotation',
-  });
+  const ScramOnlyClient = await guardedClient();
+  const client = new ScramOnlyClient(
+    {
+      host: endpoint.host,
+      port: endpoint.port,
+      database: endpoint.database,
+      user: login.username,
+      password: login.password,
+      ssl: endpoint.tls ? tlsOptions() : false,
+      enableChannelBinding: endpoint.tls,
+      connectionTimeoutMillis: settings.connectTimeoutMs,
+      statement_timeout: settings.statementTimeoutMs,
+      lock_timeout: settings.statementTimeoutMs,
+      query_timeout: settings.statementTimeoutMs + 1_000,
+      application_name: 'secret-rotation',
+    },
+    login,
+  );
   // A connection that dies later must not crash the process with an unhandled 'error' event; the
   // query in flight rejects with it anyway.
   client.on('error', () => undefined);

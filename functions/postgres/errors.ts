@@ -35,9 +35,23 @@ export class TlsUnavailableError extends TlsVerificationError {
   override readonly name: string = 'TlsUnavailableError';
 }
 
-/** The server asked for the password in clear text; this function only answers SCRAM or MD5. */
+/** The server asked for the password in clear text; this function never sends one. */
 export class CleartextPasswordRefusedError extends RotationError {
   override readonly name: string = 'CleartextPasswordRefusedError';
+}
+
+/**
+ * The server asked for an MD5 password hash, and the secret whose password it is did not opt in
+ * (`"allow_md5_password": true`). An MD5 answer is the password's hash salted with 4 bytes the
+ * server picks: whoever asks for it can guess the password offline, and replay-free it is not.
+ */
+export class Md5PasswordRefusedError extends RotationError {
+  override readonly name: string = 'Md5PasswordRefusedError';
+}
+
+/** The server asked for an authentication this function does not answer (GSS, SSPI, an unknown SASL). */
+export class UnsupportedAuthenticationError extends RotationError {
+  override readonly name: string = 'UnsupportedAuthenticationError';
 }
 
 /** A role the rotation needs does not exist, or is one this function refuses to touch. */

@@ -25,6 +25,11 @@ const roleName = z.string().check(
 
 const port = z.optional(z.custom<number | string>(isPort, 'must be an integer between 1 and 65535'));
 const ssl = z.optional(z.custom<boolean | string>(isSslFlag, 'must be true or false'));
+/**
+ * Exactly `true` lets this secret's password answer an MD5 challenge (a role whose stored password
+ * predates SCRAM). A boolean only: a string "true" is a typo away from "ture", and MD5 is opt-in.
+ */
+const allowMd5 = z.optional(z.boolean());
 
 /**
  * The format AWS's RDS rotation functions use, so existing secrets work unchanged. Unknown keys
@@ -40,6 +45,7 @@ const PostgresSecretSchema = z.looseObject({
   /** Present: alternating users, with this secret's credential as the admin. */
   masterarn: z.optional(z.string().check(z.minLength(1))),
   ssl,
+  allow_md5_password: allowMd5,
 });
 export type PostgresSecret = z.infer<typeof PostgresSecretSchema>;
 
@@ -57,7 +63,10 @@ const MasterSecretSchema = z.looseObject({
   password: z.string().check(z.minLength(1)),
   dbname: z.optional(z.string().check(z.minLength(1))),
   ssl,
+  allow_md5_password: allowMd5,
 });
+
+export type MasterSecret = z.infer<typeof MasterSecretSchema>;
 
 export const parseMasterSecret = parserFor(MasterSecretSchema, 'postgres master');
 
@@ -91,4 +100,14 @@ export function endpointOf(secret: PostgresSecret): Endpoint {
 /** "host:port/database", for messages. Never carries a credential. */
 export function describeEndpoint(endpoint: Endpoint): string {
   return `${endpoint.host}:${endpoint.port}/${endpoint.database}`;
+}
+
+/** The login of a secret's own role: its password answers MD5 only when that secret opts in. */
+export function loginOf(secret: PostgresSecret, credential: string) {
+  return {
+    username: secret.username,
+    password: secret.password,
+    credential,
+    allowMd5: secret.allow_md5_password === true,
+  };
 }

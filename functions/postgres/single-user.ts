@@ -10,7 +10,7 @@ import {
 } from './connection';
 import { PasswordRejectedError, PendingMismatchError } from './errors';
 import { setPasswordSql, unknowableVerifier, verifierFor } from './roles';
-import { describeEndpoint, endpointOf, type PostgresSecret } from './secret';
+import { describeEndpoint, endpointOf, loginOf, type PostgresSecret } from './secret';
 
 /**
  * Single user: the role changes its own password (any role may), logged in with whichever of the
@@ -20,11 +20,7 @@ import { describeEndpoint, endpointOf, type PostgresSecret } from './secret';
 
 type Ctx = RotationContext<PostgresSecret>;
 
-const login = (secret: PostgresSecret, credential: string): Login => ({
-  username: secret.username,
-  password: secret.password,
-  credential,
-});
+const login = (secret: PostgresSecret, credential: string): Login => loginOf(secret, credential);
 
 /** As the role itself (logged in with `login`), set its password to `verifier`; ends the connection. */
 async function setOwnPassword(

@@ -4,6 +4,7 @@ import type { RotationContext } from '../../shared/rotation/rotator';
 import { addPasswordHash, passwordHash, passwordHashesOf, removePasswordHashes } from './acl';
 import { type Actor, actorFor, asActor } from './actor';
 import { type RedisSession, type TransportOptions, withSession } from './connection';
+import { refuseToLockOutDefault } from './default-user';
 import { nodeLabel } from './errors';
 import { persistAcl, type Persistence } from './persist';
 import { provePing } from './ping';
@@ -68,6 +69,7 @@ export const aclUserStrategy: Strategy<RedisSecret> = {
 
   async set(pending, ctx) {
     const actor = await actorFor(pending, ctx, async () => ({ current: await ctx.current(), pending }));
+    await refuseToLockOutDefault(pending, actor, transportFor(pending, ctx), ctx);
     const hash = passwordHash(pending.password);
     let added = 0;
     await onEveryNode(pending, actor, ctx, async (session) => {
@@ -97,6 +99,7 @@ export const aclUserStrategy: Strategy<RedisSecret> = {
     const keep = new Set([pendingHash]);
     if (current.username === pending.username) keep.add(passwordHash(current.password));
     const actor = await actorFor(pending, ctx, async () => ({ pending, current }));
+    await refuseToLockOutDefault(pending, actor, transportFor(pending, ctx), ctx);
     let retired = 0;
     await onEveryNode(pending, actor, ctx, async (session) => {
       const hashes = await passwordHashesOf(session, pending.username);

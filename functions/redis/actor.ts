@@ -1,9 +1,20 @@
 import type { RotationContext } from '../../shared/rotation/rotator';
-import { CredentialRejectedError } from '../../shared/errors';
-import { readOtherSecretAs } from '../../shared/rotation/other-secret';
+import { AdminHostMismatchError, CredentialRejectedError } from '../../shared/errors';
+import {
+  ADMIN_WITHOUT_HOST_VARIABLE,
+  adminSecretWithoutHostAllowed,
+  readOtherSecretAs,
+} from '../../shared/rotation/other-secret';
 import { type RedisSession, type SessionContext, withSession, type TransportOptions } from './connection';
-import { nodeLabel } from './errors';
-import { type Credential, parseAdminSecret, type RedisNode, type RedisSecret } from './secret';
+import { AclUserNotRotatableError, nodeLabel, NodesMismatchError } from './errors';
+import {
+  type Credential,
+  nodesOf,
+  nodesOutside,
+  parseAdminSecret,
+  type RedisNode,
+  type RedisSecret,
+} from './secret';
 
 /** A credential that may make the ACL change, with a name for error messages. */
 interface Candidate {
@@ -25,6 +36,52 @@ export interface Actor {
 
 type SelfPassword = 'current' | 'pending';
 
+const listed = (nodes: readonly RedisNode[]) => nodes.map((node) => node.address).join(', ');
+
+/**
+ * The admin credential, refused before any connection when it may not act for `secret`: the user
+ * being rotated is the admin itself (rotating it with its own credential would retire the password
+ * the admin secret holds), or one of the secret's nodes is not a server the admin secret names.
+ */
+async function adminFor(secret: RedisSecret, adminarn: string, ctx: RotationContext<RedisSecret>) {
+  const admin = await readOtherSecretAs(
+    ctx,
+    { key: 'adminarn', secretId: adminarn, purpose: 'Redis admin secret' },
+    parseAdminSecret,
+    'Fix the secret named by `adminarn`: it needs `password`, `host` (and `port`, `nodes`) of its servers and usually `username` of an ACL admin user.',
+  );
+  if (admin.username === secret.username) {
+    throw new AclUserNotRotatableError(
+      `secret ${ctx.secretName} names user ${secret.username}, the admin secret's own user (adminarn ${adminarn}); refused: this function does not rotate the admin with itself`,
+      {
+        action:
+          'Rotate the admin user with a secret of its own that has no adminarn (it changes its own password), and point application secrets at an application user.',
+      },
+    );
+  }
+  const nodes = nodesOf(secret);
+  if (admin.nodes === undefined) {
+    if (adminSecretWithoutHostAllowed()) return admin;
+    throw new AdminHostMismatchError(
+      `the Redis admin secret ${adminarn} names no host, so nothing says ${listed(nodes)} (from secret ${ctx.secretName}) are its servers; refused to send the admin credential there`,
+      {
+        action: `Add "host" and "port" (and "nodes", for replicas and other shards) of its servers to the admin secret. To trust every user secret's nodes instead, set ${ADMIN_WITHOUT_HOST_VARIABLE}=true on the function (template parameter AllowAdminSecretWithoutHost).`,
+      },
+    );
+  }
+  const outside = nodesOutside(nodes, admin.nodes);
+  if (outside.length > 0) {
+    throw new AdminHostMismatchError(
+      `secret ${ctx.secretName} lists ${listed(outside)}, which the Redis admin secret ${adminarn} does not name (it names ${listed(admin.nodes)}); refused to send the admin credential there`,
+      {
+        action:
+          'Add the node to the admin secret (`host`/`nodes`) if it is one of its servers, or fix `host`/`nodes` in the user secret.',
+      },
+    );
+  }
+  return admin;
+}
+
 export async function actorFor(
   secret: RedisSecret,
   ctx: RotationContext<RedisSecret>,
@@ -32,15 +89,11 @@ export async function actorFor(
   selfPasswords: () => Promise<Partial<Record<SelfPassword, RedisSecret>>>,
 ): Promise<Actor> {
   if (secret.adminarn) {
-    const admin = await readOtherSecretAs(
-      ctx,
-      secret.adminarn,
-      'Redis admin secret',
-      parseAdminSecret,
-      'Fix the secret named by `adminarn`: it needs `password` and usually `username` of an ACL admin user.',
-    );
+    const admin = await adminFor(secret, secret.adminarn, ctx);
     return {
-      candidates: [{ credential: admin, label: 'the admin credential' }],
+      candidates: [
+        { credential: { username: admin.username, password: admin.password }, label: 'the admin credential' },
+      ],
       context: {
         who: `admin user ${admin.username} (from adminarn ${secret.adminarn})`,
         rejectedAction:
@@ -49,7 +102,23 @@ export async function actorFor(
       },
     };
   }
-  const candidates = Object.entries(await selfPasswords()).map(([which, value]) => ({
+  const own = Object.entries(await selfPasswords());
+  // Each version's password goes only to the nodes that version names: a version edited to list
+  // another server must not make the step send the other version's password there.
+  const nodes = nodesOf(secret);
+  for (const [which, value] of own) {
+    const outside = nodesOutside(nodes, nodesOf(value));
+    if (outside.length > 0) {
+      throw new NodesMismatchError(
+        `the ${which === 'current' ? 'AWSCURRENT' : 'AWSPENDING'} value of ${ctx.secretName} does not list ${listed(outside)}; refused to send its password there`,
+        {
+          action:
+            'Keep `host` and `nodes` the same in every version: cancel this rotation (remove AWSPENDING), fix AWSCURRENT, and start a new one.',
+        },
+      );
+    }
+  }
+  const candidates = own.map(([which, value]) => ({
     credential: { username: value.username, password: value.password },
     label: `its ${which} password`,
   }));

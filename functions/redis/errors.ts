@@ -261,3 +261,19 @@ export function userApiFailure(error: unknown, context: UserApiContext): Rotatio
     retryable: status === undefined || status >= 500,
   });
 }
+
+/**
+ * An ACL user this function must not rotate on these servers: the admin secret's own user, or
+ * `default` where a new password would lock out other clients. Refused before any change.
+ */
+export class AclUserNotRotatableError extends RotationError {
+  override readonly name: string = 'AclUserNotRotatableError';
+}
+
+/**
+ * A password would go to a node its own secret does not name: the version it comes from (AWSCURRENT,
+ * AWSPENDING) lists other nodes than the one being rotated in. Refused before any connection.
+ */
+export class NodesMismatchError extends RotationError {
+  override readonly name: string = 'NodesMismatchError';
+}

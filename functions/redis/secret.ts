@@ -17,6 +17,14 @@ function parseNodeAddress(address: string): { host: string; port: number } | und
 
 const nonEmpty = () => z.string().check(z.minLength(1));
 
+/** `host:port` entries, IPv6 as `[addr]:port`. */
+const nodeList = () =>
+  z.optional(
+    z.array(
+      z.string().check(z.refine((value) => parseNodeAddress(value) !== undefined, 'must be "host:port"')),
+    ),
+  );
+
 /**
  * A Redis 6+ ACL user's secret. Loose: keys other tools put in the secret (a `dbname`, a
  * description) survive rotation unchanged.
@@ -31,11 +39,7 @@ const RedisSecretSchema = z.looseObject({
   /** ARN or name of a secret with an ACL admin credential that makes the changes. */
   adminarn: z.optional(nonEmpty()),
   /** Extra nodes (replicas) that must receive the same ACL change: Redis ACLs are per node. */
-  nodes: z.optional(
-    z.array(
-      z.string().check(z.refine((value) => parseNodeAddress(value) !== undefined, 'must be "host:port"')),
-    ),
-  ),
+  nodes: nodeList(),
 });
 export type RedisSecret = z.infer<typeof RedisSecretSchema>;
 
@@ -116,12 +120,17 @@ export function parseUserArn(arn: string): UserArn | undefined {
 }
 
 /**
- * The admin secret named by `adminarn`. Only its credential is used: the nodes are always the ones
- * of the secret being rotated, so an admin secret shared by several Redis secrets works.
+ * The admin secret named by `adminarn`: the credential, and the servers it belongs to (`host`,
+ * `port`, `nodes`, as in a user's secret). Its password goes only to those servers: a user's
+ * secret whose nodes are not all among them is refused, so editing a user's secret cannot send
+ * the admin password elsewhere. One admin secret may serve many user secrets of the same servers.
  */
 const AdminSecretSchema = z.looseObject({
   username: z.optional(nonEmpty()),
   password: nonEmpty(),
+  host: z.optional(nonEmpty()),
+  port: z.optional(z.int().check(z.minimum(1), z.maximum(65535))),
+  nodes: nodeList(),
 });
 
 export interface Credential {
@@ -129,12 +138,21 @@ export interface Credential {
   password: string;
 }
 
+export interface AdminSecret extends Credential {
+  /** The servers the admin credential belongs to; undefined when the admin secret names no host. */
+  nodes: RedisNode[] | undefined;
+}
+
 const parseAdminFormat = parserFor(AdminSecretSchema, 'Redis admin');
 
 /** The admin credential; `username` defaults to `default` (a server with only requirepass). */
-export function parseAdminSecret(value: unknown): Credential {
+export function parseAdminSecret(value: unknown): AdminSecret {
   const admin = parseAdminFormat(value);
-  return { username: admin.username ?? 'default', password: admin.password };
+  return {
+    username: admin.username ?? 'default',
+    password: admin.password,
+    nodes: admin.host === undefined ? undefined : nodesOf({ ...admin, host: admin.host }),
+  };
 }
 
 /** One Redis server the ACL change must reach. `address` is host:port, safe to log. */
@@ -150,8 +168,15 @@ function formatAddress(host: string, port: number): string {
   return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
+/** Where a secret says its servers are: a user's secret, or an admin secret that names a host. */
+export interface Endpoints {
+  host: string;
+  port?: number | undefined;
+  nodes?: string[] | undefined;
+}
+
 /** The secret's own host first, then every listed node, each once. */
-export function nodesOf(secret: RedisSecret): RedisNode[] {
+export function nodesOf(secret: Endpoints): RedisNode[] {
   const primary = { host: secret.host, port: secret.port ?? DEFAULT_REDIS_PORT };
   const listed = (secret.nodes ?? []).map((address) => {
     const parsed = parseNodeAddress(address);
@@ -163,9 +188,20 @@ export function nodesOf(secret: RedisSecret): RedisNode[] {
   const nodes: RedisNode[] = [];
   for (const [index, node] of [primary, ...listed].entries()) {
     const address = formatAddress(node.host, node.port);
-    if (seen.has(address)) continue;
-    seen.add(address);
+    if (seen.has(sameNodeKey(address))) continue;
+    seen.add(sameNodeKey(address));
     nodes.push({ ...node, address, source: index === 0 ? 'host' : 'nodes' });
   }
   return nodes;
+}
+
+/** Host names compare without case or a trailing dot: `Redis-1.internal.:6379` is `redis-1.internal:6379`. */
+export function sameNodeKey(address: string): string {
+  return address.toLowerCase().replace(/\.(?=:\d+$)/, '');
+}
+
+/** The nodes of `wanted` that are not among `allowed` (compared by sameNodeKey). */
+export function nodesOutside(wanted: readonly RedisNode[], allowed: readonly RedisNode[]): RedisNode[] {
+  const keys = new Set(allowed.map((node) => sameNodeKey(node.address)));
+  return wanted.filter((node) => !keys.has(sameNodeKey(node.address)));
 }

@@ -20,8 +20,11 @@ export async function clientCredentials(
   if (secret.client_secret_arn !== undefined) {
     const parsed = await readOtherSecretAs(
       ctx,
-      secret.client_secret_arn,
-      'Zoho client credentials secret',
+      {
+        key: 'client_secret_arn',
+        secretId: secret.client_secret_arn,
+        purpose: 'Zoho client credentials secret',
+      },
       parseClientCredentials,
       'Store {"client_id": "...", "client_secret": "..."} in that secret.',
     );

@@ -76,3 +76,24 @@ function expected(range: NumberRange): string {
   if (range.unit) return `${range.integer ? 'an integer' : 'a'} number of ${range.unit}`;
   return range.integer ? 'an integer' : 'a number';
 }
+
+/**
+ * An operator's opt-in switch: exactly `true` turns it on; unset, empty or `false` leaves it off;
+ * anything else is a ConfigurationError, so a typo (`ture`, `yes`) never quietly means either.
+ */
+export function flagFromEnv(name: string, env: NodeJS.ProcessEnv = process.env): boolean {
+  const value = env[name];
+  if (value === undefined || value === '' || value === 'false') return false;
+  if (value === 'true') return true;
+  throw new ConfigurationError(`${name} must be true or false (unset means false)`, {
+    action: `Set ${name} to true or false in the function's environment (its template parameter).`,
+  });
+}
+
+/** A comma-separated list from the environment, each entry trimmed, empty entries dropped. */
+export function listFromEnv(name: string, env: NodeJS.ProcessEnv = process.env): string[] {
+  return (env[name] ?? '')
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry.length > 0);
+}

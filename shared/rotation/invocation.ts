@@ -3,6 +3,7 @@ import { describeSecret } from '../secrets/describe';
 import type { StepReport } from './audit';
 import { type AuditedOperation, auditedHandler, type Invocation, runAudited } from './auditing';
 import { isRevokeEvent, parseRevokeEvent, parseRotationEvent } from './event';
+import { refuseUnlessWiredToThisFunction } from './own-function';
 import { checkStaging, runStep } from './protocol';
 import { revokePrevious } from './revoke';
 import type { Rotator } from './rotator';
@@ -71,6 +72,7 @@ async function rotationStep<S>(
   audit.version = event.ClientRequestToken;
   const description = await describeSecret(event.SecretId, deadline);
   audit.identify(description);
+  refuseUnlessWiredToThisFunction(description, lambda, `run ${event.Step} on`);
 
   if (checkStaging(description, event.ClientRequestToken) === 'already-current') {
     return { outcome: 'skipped' as const, detail: 'version is already AWSCURRENT; nothing to do' };

@@ -2,10 +2,16 @@ import type { LambdaInvocation } from '../observability/lambda-handler';
 import { versionWithStage } from '../secrets/describe';
 import type { SecretDescription } from '../secrets/describe';
 import { Stage } from '../secrets/stages';
-import { RotationError, RotationInProgressError, SecretVersionMissingError } from '../errors';
+import {
+  RotationError,
+  RotationInProgressError,
+  RotationNotEnabledError,
+  SecretVersionMissingError,
+} from '../errors';
 import type { Deadline } from '../net/deadline';
 import type { AuditScope } from './audit';
 import type { Rotator } from './rotator';
+import { refuseUnlessWiredToThisFunction } from './own-function';
 import { StepContext } from './step-context';
 
 /**
@@ -24,6 +30,15 @@ export async function revokePrevious<S>(
   expectedPreviousVersion?: string,
   lambda?: LambdaInvocation,
 ): Promise<void> {
+  // A secret never wired for rotation has no rotation of this suite to take a previous credential
+  // from: whatever AWSPREVIOUS holds was put there by hand, and is nobody's to revoke here.
+  if (!description.rotationLambdaArn) {
+    throw new RotationNotEnabledError(
+      `rotation was never enabled for secret ${description.name} (no rotation function): refusing to revoke its previous credential`,
+      { action: 'Revoke only secrets this suite rotates; wire the secret first (npm run wire).' },
+    );
+  }
+  refuseUnlessWiredToThisFunction(description, lambda, 'revoke the previous credential of');
   const previousVersion = versionWithStage(description, Stage.Previous);
   if (!previousVersion) {
     throw new SecretVersionMissingError(`secret ${description.name} has no AWSPREVIOUS version to revoke`);

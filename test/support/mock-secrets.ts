@@ -17,10 +17,16 @@ export const CURRENT_ID = 'c0000000-0000-4000-8000-000000000001';
 export const PREVIOUS_ID = 'p0000000-0000-4000-8000-000000000002';
 export const TOKEN = 't0000000-0000-4000-8000-000000000003';
 
+/** The rotation function the fake secret is wired to (its RotationLambdaARN) unless a test says otherwise. */
+export const ROTATION_FUNCTION_ARN =
+  'arn:aws:lambda:us-east-1:123456789012:function:sergas-dev-test-rotation';
+
 export type SecretsMock = AwsStub<ServiceInputTypes, ServiceOutputTypes, SecretsManagerClientResolvedConfig>;
 
 export interface FakeSecretState {
   rotationEnabled?: boolean;
+  /** RotationLambdaARN; default ROTATION_FUNCTION_ARN, null for a secret never wired for rotation. */
+  rotationLambdaArn?: string | null;
   versions: Record<string, string[]>;
   /** VersionId -> SecretString; a staged version without an entry has no value yet. */
   values: Record<string, string>;
@@ -35,6 +41,9 @@ export function mockSecret(mock: SecretsMock, state: FakeSecretState): void {
     ARN: SECRET_ARN,
     Name: SECRET_NAME,
     RotationEnabled: state.rotationEnabled ?? true,
+    ...(state.rotationLambdaArn === null
+      ? {}
+      : { RotationLambdaARN: state.rotationLambdaArn ?? ROTATION_FUNCTION_ARN }),
     VersionIdsToStages: state.versions,
   }));
   mock.on(GetSecretValueCommand).callsFake(async (input: { VersionId?: string; VersionStage?: string }) => {

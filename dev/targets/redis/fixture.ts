@@ -58,15 +58,20 @@ export function redisSecretValue(
   };
 }
 
-/** A Secrets Manager secret holding a server's admin credential, for `adminarn`. */
+/**
+ * A Secrets Manager secret holding a server's admin credential, for `adminarn`, naming the servers
+ * it belongs to (the function sends the admin password nowhere else): `server` and `nodes`.
+ */
 export function createAdminSecret(
   secrets: SecretsAdmin,
   server: RedisServer,
   name = secrets.uniqueName('redis', 'admin'),
+  nodes: readonly string[] = [],
 ): Promise<string> {
   return secrets.create(name, {
     host: server.host,
     port: server.port,
+    ...(nodes.length ? { nodes } : {}),
     ...server.adminCreds,
   });
 }
@@ -120,7 +125,12 @@ export async function startRedisRotationFixture(
     });
     const adminSecretId = options.selfManaged
       ? undefined
-      : await createAdminSecret(secrets, server, options.adminSecretName);
+      : await createAdminSecret(
+          secrets,
+          server,
+          options.adminSecretName,
+          replicas.map((replica) => replica.address),
+        );
     const secretId = await secrets.create(
       options.secretName ?? secrets.uniqueName('redis', 'password'),
       redisSecretValue(server, user, { ...(adminSecretId ? { adminarn: adminSecretId } : {}), replicas }),

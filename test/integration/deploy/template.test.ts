@@ -130,6 +130,55 @@ describe('template.yaml', () => {
     }
   });
 
+  it("lets emergency-rotate act only on secrets wired to the suite's rotation functions, and only through them", () => {
+    const emergency = functionById('EmergencyRotateFunction');
+    const suite = rotationFunctions.map(([, fn]) => ({
+      'Fn::Sub': `arn:\${AWS::Partition}:lambda:\${AWS::Region}:\${AWS::AccountId}:function:${nameOf(fn)}`,
+    }));
+    expect(suite).toHaveLength(5);
+    const listed = environmentOf(emergency).SUITE_ROTATION_FUNCTION_ARNS as {
+      'Fn::Join': [string, unknown[]];
+    };
+    expect(listed['Fn::Join'][0]).toBe(',');
+    expect(listed['Fn::Join'][1]).toEqual(expect.arrayContaining(suite));
+    expect(listed['Fn::Join'][1]).toHaveLength(suite.length);
+    const onSecrets = statementsIn(emergency.Properties?.Policies).filter((s) =>
+      actionsOf(s).some((action) => action.startsWith('secretsmanager:')),
+    );
+    expect(onSecrets.flatMap(actionsOf).sort()).toEqual([
+      'secretsmanager:DescribeSecret',
+      'secretsmanager:RotateSecret',
+      'secretsmanager:UpdateSecretVersionStage',
+    ]);
+    for (const statement of onSecrets) {
+      const wired = statement.Condition?.StringEquals?.['secretsmanager:resource/AllowRotationLambdaArn'];
+      expect(wired).toEqual(expect.arrayContaining(suite));
+      expect(wired).toHaveLength(suite.length);
+      if (actionsOf(statement).includes('secretsmanager:RotateSecret')) {
+        expect(statement.Condition?.StringEquals?.['secretsmanager:RotationLambdaARN']).toEqual(wired);
+      }
+    }
+  });
+
+  it('gives the trust opt-outs to the functions that read them, off by default', () => {
+    for (const name of ['AllowCrossEnvironmentReferences', 'AllowAdminSecretWithoutHost']) {
+      expect(template.Parameters?.[name]).toMatchObject({
+        Default: 'false',
+        AllowedValues: ['true', 'false'],
+      });
+    }
+    for (const id of ['PostgresRotationFunction', 'RedisRotationFunction', 'ZohoOAuthRotationFunction']) {
+      expect(environmentOf(functionById(id)).ALLOW_CROSS_ENVIRONMENT_REFERENCES).toEqual({
+        Ref: 'AllowCrossEnvironmentReferences',
+      });
+    }
+    for (const id of ['PostgresRotationFunction', 'RedisRotationFunction']) {
+      expect(environmentOf(functionById(id)).ALLOW_ADMIN_SECRET_WITHOUT_HOST).toEqual({
+        Ref: 'AllowAdminSecretWithoutHost',
+      });
+    }
+  });
+
   it('grants no wildcard action, and a wildcard resource only where the API has no resource-level permission', () => {
     const statements = resources.flatMap(([, r]) => statementsIn(r.Properties));
     expect(statements.length).toBeGreaterThan(10);

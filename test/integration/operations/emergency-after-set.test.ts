@@ -4,7 +4,7 @@ import { type LocalLambdaServer, startLocalLambdaServer } from '../../../dev/aws
 import { startWebhookStack, type WebhookStack } from '../../../dev/targets/bearer-stacks';
 import { postgresFunctionEnv } from '../../../dev/targets/postgres/fixture';
 import { type PostgresCluster, startPostgres } from '../../../dev/targets/postgres/cluster';
-import { RotationDriver } from '../../../dev/aws/rotation-driver';
+import { localFunctionArn, RotationDriver } from '../../../dev/aws/rotation-driver';
 import { type RotationServiceHandle, startRotationService } from '../../../dev/aws/rotation-service';
 import { SecretsAdmin } from '../../../dev/aws/secrets-admin';
 import { postgresTarget } from '../../../dev/targets';
@@ -28,7 +28,11 @@ async function rotationFunction(
   functionName: string,
   env: Record<string, string> = {},
 ): Promise<LocalLambda> {
-  const lambda = await LocalLambda.start(functionName, { env });
+  // Runs as the name the secrets are wired to: a function acts only on its own secrets.
+  const lambda = await LocalLambda.start(functionName, {
+    env,
+    invokedAs: `emergency-after-set-${functionName}`,
+  });
   lambdas.push(lambda);
   lambdaApi.register(`emergency-after-set-${functionName}`, (event) => lambda.invoke(event));
   return lambda;
@@ -40,6 +44,10 @@ beforeAll(async () => {
   emergency = await LocalLambda.start('emergency-rotate', {
     env: {
       AWS_ENDPOINT_URL_LAMBDA: lambdaApi.endpoint,
+      // This file's rotation functions are the suite emergency-rotate acts through.
+      SUITE_ROTATION_FUNCTION_ARNS: ['postgres', 'webhook-bearer']
+        .map((kind) => localFunctionArn(`emergency-after-set-${kind}`))
+        .join(','),
       EMERGENCY_WAIT_SECONDS: '30',
       EMERGENCY_POLL_MS: '100',
     },

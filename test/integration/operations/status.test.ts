@@ -27,6 +27,8 @@ const webhookFunction = rotationFunctionName(stack, 'webhook-bearer');
 
 let receiver: Awaited<ReturnType<typeof listen>>;
 let lambda: LocalLambda;
+/** The webhook function of the other stacks: each runs as its own deployed name. */
+const others: LocalLambda[] = [];
 const names: Record<string, string> = {};
 let failOnce = true;
 
@@ -40,6 +42,15 @@ async function webhookSecret(label: string, path: string, env = stack.env): Prom
 }
 
 const invoke = (event: unknown) => lambda.invoke(event);
+
+/** The webhook function deployed by another stack, invoked as that stack's function. */
+async function otherStackInvoke(other: Stack) {
+  const started = await LocalLambda.start('webhook-bearer', {
+    invokedAs: rotationFunctionName(other, 'webhook-bearer'),
+  });
+  others.push(started);
+  return (event: unknown) => started.invoke(event);
+}
 
 beforeAll(async () => {
   receiver = await listen(async (req, res) => {
@@ -57,7 +68,7 @@ beforeAll(async () => {
       { 'WWW-Authenticate': 'Bearer error="invalid_token"' },
     );
   });
-  lambda = await LocalLambda.start('webhook-bearer');
+  lambda = await LocalLambda.start('webhook-bearer', { invokedAs: webhookFunction });
 
   // ok, after one retried testSecret (a failure that the completed rotation supersedes)
   await driver.rotate(await webhookSecret('healthy', '/flaky-once'), invoke, webhookFunction);
@@ -82,15 +93,16 @@ beforeAll(async () => {
   await admin.sm.send(new CancelRotateSecretCommand({ SecretId: disabled }));
   // not listed: never wired, and wired to another stack's function
   await webhookSecret('unwired', '/accept');
+  const otherStack = { org: stack.org, env: 'other' };
   await driver.rotate(
     await webhookSecret('other-stack', '/accept'),
-    invoke,
-    rotationFunctionName({ org: stack.org, env: 'other' }, 'webhook-bearer'),
+    await otherStackInvoke(otherStack),
+    rotationFunctionName(otherStack, 'webhook-bearer'),
   );
   // a second stack with one healthy secret
   await driver.rotate(
     await webhookSecret('qa-healthy', '/accept', healthyStack.env),
-    invoke,
+    await otherStackInvoke(healthyStack),
     rotationFunctionName(healthyStack, 'webhook-bearer'),
   );
 
@@ -101,6 +113,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await lambda?.stop();
+  await Promise.all(others.map((other) => other.stop()));
   await receiver?.stop();
 });
 

@@ -333,7 +333,12 @@ describe('alternating-users PostgreSQL rotation', () => {
     await cluster.query(
       `CREATE ROLE ${weak.username} LOGIN PASSWORD '${scramSha256Verifier(weak.password)}'`,
     );
-    const master = await secrets.create(secrets.uniqueName('postgres', 'master'), { ...weak, ssl: false });
+    const master = await secrets.create(secrets.uniqueName('postgres', 'master'), {
+      ...weak,
+      host: cluster.host,
+      port: cluster.port,
+      ssl: false,
+    });
     const secretId = await secrets.create(secrets.uniqueName('postgres', 'password'), {
       ...fixture.initial,
       masterarn: master,
@@ -364,8 +369,9 @@ describe('alternating-users PostgreSQL rotation', () => {
     const failure = (await driver
       .runSteps(secretId, token, invoke)
       .catch((e: unknown) => e)) as RotationFailedError;
+    expect((failure.lastError as LambdaInvokeError).errorType).toBe('AdminHostMismatchError');
     expect((failure.lastError as Error).message).toContain(
-      'is for host other-db.example.internal, but the application secret is for 127.0.0.1',
+      `is for other-db.example.internal:5432, but the application secret is for 127.0.0.1:${cluster.port}; refused to send the master credential there`,
     );
   });
 

@@ -116,7 +116,11 @@ describe('bad admin credentials', () => {
       ...rotatorAdmin,
       rules: 'resetchannels -@all +acl|getuser +acl|setuser +acl|save',
     });
-    const minimal = await secrets.create(secrets.uniqueName('redis', 'admin'), rotatorAdmin);
+    const minimal = await secrets.create(secrets.uniqueName('redis', 'admin'), {
+      host: server.host,
+      port: server.port,
+      ...rotatorAdmin,
+    });
     const { secretId, user } = await userSecret({ adminarn: minimal });
     await driver.rotate(secretId, invoke);
     const current = (await secrets.valueAt<RedisSecretValue>(secretId, 'AWSCURRENT')) as RedisSecretValue;
@@ -129,6 +133,8 @@ describe('bad admin credentials', () => {
 
   it('reports a wrong admin password as CredentialRejectedError naming the admin secret', async () => {
     const wrongAdmin = await secrets.create(secrets.uniqueName('redis', 'admin'), {
+      host: server.host,
+      port: server.port,
       username: 'admin',
       password: testPassword('wrong-admin'),
     });

@@ -29,7 +29,6 @@ const once = new RotationDriver({ attemptsPerStep: 1 });
 let primary: RedisServer;
 let replica: RedisServer;
 let lambda: LocalLambda;
-let adminSecretId: string;
 const extraServers: RedisServer[] = [];
 let silentServer: Server | undefined;
 const silentSockets: Socket[] = [];
@@ -40,7 +39,6 @@ beforeAll(async () => {
   lambda = await LocalLambda.start('redis', {
     env: { REDIS_CONNECT_TIMEOUT_MS: String(CONNECT_TIMEOUT_MS) },
   });
-  adminSecretId = await createAdminSecret(secrets, primary);
 });
 
 afterAll(async () => {
@@ -54,7 +52,9 @@ const invoke = (event: unknown) => lambda.invoke(event);
 
 async function secretFor(nodes: string[]): Promise<{ secretId: string; username: string; password: string }> {
   const user = await createRedisUser([primary, replica]);
-  const value = { ...redisSecretValue(primary, user, { adminarn: adminSecretId }), nodes };
+  // The admin secret names the same servers: its password goes to no other.
+  const adminarn = await createAdminSecret(secrets, primary, undefined, nodes);
+  const value = { ...redisSecretValue(primary, user, { adminarn }), nodes };
   const secretId = await secrets.create(secrets.uniqueName('redis', 'password'), value);
   createdSecrets.push(secretId);
   return { secretId, ...user };

@@ -86,9 +86,12 @@ describe('TLS', () => {
   it('verifies the host name too: `localhost` is in the certificate', async () => {
     const { secretId } = await secretOn(tlsServer);
     const current = await secrets.valueAt<RedisSecretValue>(secretId, 'AWSCURRENT');
+    // The admin password goes only to servers its own secret names: this one, by name.
+    const adminByName = await createAdminSecret(secrets, { ...tlsServer, host: 'localhost' });
     const byName = await secrets.create(secrets.uniqueName('redis', 'password'), {
       ...current,
       host: 'localhost',
+      adminarn: adminByName,
     });
     createdSecrets.push(byName);
     await driver.rotate(byName, (e) => trusting.invoke(e));

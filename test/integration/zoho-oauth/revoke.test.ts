@@ -63,7 +63,22 @@ async function storeAsCurrent(secretId: string, value: Record<string, unknown>):
   );
 }
 
-/** A secret that was never rotated and whose access token expired a minute ago. */
+/**
+ * Wire a secret to the rotation function without rotating it: RotateSecret, then the rotation
+ * cancelled (its AWSPENDING taken off). The function revokes only on secrets wired to it.
+ */
+async function wireWithoutRotating(secretId: string): Promise<void> {
+  const token = await driver.startRotation(secretId);
+  await admin.sm.send(
+    new UpdateSecretVersionStageCommand({
+      SecretId: secretId,
+      VersionStage: 'AWSPENDING',
+      RemoveFromVersionId: token,
+    }),
+  );
+}
+
+/** A secret wired for rotation, never rotated, whose access token expired a minute ago. */
 async function secretWithExpiredToken() {
   const tenant = await createZohoTenant(zoho);
   const value = {
@@ -73,6 +88,7 @@ async function secretWithExpiredToken() {
     expires_at: new Date(Date.now() - 60_000).toISOString(),
   };
   const secretId = await admin.create(admin.uniqueName('crm', 'zoho'), value);
+  await wireWithoutRotating(secretId);
   return { tenant, secretId, value };
 }
 

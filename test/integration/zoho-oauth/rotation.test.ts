@@ -1,7 +1,11 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { LocalLambda } from '../../../dev/aws/local-lambda';
+import { type LambdaInvokeError, LocalLambda } from '../../../dev/aws/local-lambda';
 import { SecretCache } from '../../../packages/consumer/src/secret-cache';
-import { type RotationEventShape, RotationDriver } from '../../../dev/aws/rotation-driver';
+import {
+  type RotationEventShape,
+  RotationDriver,
+  type RotationFailedError,
+} from '../../../dev/aws/rotation-driver';
 import { SecretsAdmin } from '../../../dev/aws/secrets-admin';
 import { callCrm, createZohoTenant } from '../../../dev/targets/zoho/tenant';
 import { startZohoServer, type ZohoServer } from '../../../dev/targets/zoho/server';
@@ -145,18 +149,7 @@ describe('zoho-oauth rotation (built bundle, moto, local Zoho)', () => {
   });
 
   it('takes the client credentials from client_secret_arn, so the rotated secret holds no client secret', async () => {
-    const tenant = await createZohoTenant(zoho);
-    const clientArn = await admin.create(admin.uniqueName('crm', 'zoho-client'), {
-      client_id: tenant.client.clientId,
-      client_secret: tenant.client.clientSecret,
-    });
-    const rest = Object.fromEntries(
-      Object.entries(tenant.secret).filter(([key]) => key !== 'client_id' && key !== 'client_secret'),
-    );
-    const secretId = await admin.create(admin.uniqueName('crm', 'zoho'), {
-      ...rest,
-      client_secret_arn: clientArn,
-    });
+    const { tenant, clientArn, secretId } = await secretWithClientArn(admin.uniqueName('crm', 'zoho-client'));
 
     const token = await driver.rotate(secretId, invoke);
 
@@ -171,7 +164,43 @@ describe('zoho-oauth rotation (built bundle, moto, local Zoho)', () => {
     expect(create).toMatchObject({ clientFrom: 'client_secret_arn' });
     expect(lambda.output()).not.toContain(tenant.client.clientSecret);
   });
+
+  it('refuses a client_secret_arn of another environment before reading it or calling Zoho', async () => {
+    const { clientArn: prodClient, secretId } = await secretWithClientArn(
+      `sergas/crm/prod/zoho-client-${Date.now()}`,
+    );
+    const seen = zoho.requests.length;
+    const once = new RotationDriver({ attemptsPerStep: 1 });
+    const failure = await once.rotate(secretId, invoke).then(
+      () => undefined,
+      (error: unknown) => error as RotationFailedError,
+    );
+    expect(failure?.step).toBe('createSecret');
+    expect((failure?.lastError as LambdaInvokeError).errorType).toBe('CrossEnvironmentReferenceError');
+    expect((failure?.lastError as Error).message).toContain(
+      `\`client_secret_arn\` names ${prodClient}, a secret of environment prod, not dev`,
+    );
+    expect(zoho.requests.length).toBe(seen);
+    expect(await admin.valueAt(secretId, 'AWSPENDING')).toBeUndefined();
+  });
 });
+
+/** A tenant whose client credentials live in their own secret (`clientName`), named by client_secret_arn. */
+async function secretWithClientArn(clientName: string) {
+  const tenant = await createZohoTenant(zoho);
+  const clientArn = await admin.create(clientName, {
+    client_id: tenant.client.clientId,
+    client_secret: tenant.client.clientSecret,
+  });
+  const rest = Object.fromEntries(
+    Object.entries(tenant.secret).filter(([key]) => key !== 'client_id' && key !== 'client_secret'),
+  );
+  const secretId = await admin.create(admin.uniqueName('crm', 'zoho'), {
+    ...rest,
+    client_secret_arn: clientArn,
+  });
+  return { tenant, clientArn, secretId };
+}
 
 /**
  * A client that reads AWSCURRENT through the consumer cache (short TTL) and calls the CRM API in a

@@ -35,10 +35,52 @@ beforeEach(() => {
   lambda.reset();
   output = captureOutput();
   sm.on(RotateSecretCommand).resolves({ VersionId: NEW });
+  process.env.SUITE_ROTATION_FUNCTION_ARNS = `${ROTATION_ARN},arn:aws:lambda:us-east-1:123456789012:function:redis-rotation`;
 });
-afterEach(() => output.restore());
+afterEach(() => {
+  output.restore();
+  delete process.env.SUITE_ROTATION_FUNCTION_ARNS;
+});
 
 describe('emergencyRotate', () => {
+  it('refuses a secret wired to a function outside the suite, before rotating or invoking anything', async () => {
+    const foreign = 'arn:aws:lambda:us-east-1:123456789012:function:someone-elses-rotation';
+    sm.on(DescribeSecretCommand).resolves(describeAs({ c: ['AWSCURRENT'], p: ['AWSPREVIOUS'] }, foreign));
+    await expect(
+      emergencyRotate({ secretId: SECRET_ARN, reason: 'leak', revokePrevious: true }, fast),
+    ).rejects.toMatchObject({
+      name: 'WrongRotationFunctionError',
+      retryable: false,
+      message: `secret ${SECRET_NAME} is wired to ${foreign}, which is not one of this suite's rotation functions; refused`,
+    });
+    expect(sm.commandCalls(RotateSecretCommand)).toHaveLength(0);
+    expect(sm.commandCalls(UpdateSecretVersionStageCommand)).toHaveLength(0);
+    expect(lambda.commandCalls(InvokeCommand)).toHaveLength(0);
+  });
+
+  it("accepts the suite's function under an alias or version", async () => {
+    sm.on(DescribeSecretCommand)
+      .resolvesOnce(describeAs({ c: ['AWSCURRENT'] }, `${ROTATION_ARN}:live`))
+      .resolves(describeAs({ c: ['AWSPREVIOUS'], [NEW]: ['AWSCURRENT'] }, `${ROTATION_ARN}:live`));
+    await expect(emergencyRotate({ secretId: SECRET_ARN, reason: 'leak' }, fast)).resolves.toMatchObject({
+      outcome: 'succeeded',
+    });
+  });
+
+  it('rotates nothing without the list of suite functions', async () => {
+    delete process.env.SUITE_ROTATION_FUNCTION_ARNS;
+    sm.on(DescribeSecretCommand).resolves(describeAs({ c: ['AWSCURRENT'] }));
+    await expect(emergencyRotate({ secretId: SECRET_ARN, reason: 'leak' }, fast)).rejects.toMatchObject({
+      name: 'ConfigurationError',
+      message: expect.stringContaining('SUITE_ROTATION_FUNCTION_ARNS is not set'),
+    });
+    process.env.SUITE_ROTATION_FUNCTION_ARNS = 'postgres-rotation';
+    await expect(emergencyRotate({ secretId: SECRET_ARN, reason: 'leak' }, fast)).rejects.toThrow(
+      /not Lambda function ARNs \(postgres-rotation\)/,
+    );
+    expect(sm.commandCalls(RotateSecretCommand)).toHaveLength(0);
+  });
+
   it('refuses a secret with no rotation function, before rotating anything', async () => {
     sm.on(DescribeSecretCommand).resolves(describeAs({ c: ['AWSCURRENT'] }, null));
     await expect(emergencyRotate({ secretId: SECRET_ARN, reason: 'leak' }, fast)).rejects.toThrow(

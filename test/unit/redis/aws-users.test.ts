@@ -49,10 +49,12 @@ const PENDING_PASSWORD = 'pending-password-Bb2!pending';
 let state: FakeSecretState;
 let output: ReturnType<typeof captureOutput>;
 
+const FUNCTION_ARN = 'arn:aws:lambda:us-east-1:123456789012:function:sergas-dev-redis-rotation';
+
 function lambdaContext(remainingMs = 60_000): LambdaInvocation {
   const deadline = Date.now() + remainingMs;
   return {
-    invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:sergas-dev-redis-rotation',
+    invokedFunctionArn: FUNCTION_ARN,
     getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
   };
 }
@@ -62,6 +64,7 @@ const event = (Step: string) => ({ SecretId: SECRET_ARN, ClientRequestToken: TOK
 function secrets(userArn: string, username: string, extra: Record<string, unknown> = {}) {
   const current = { user_arn: userArn, username, password: CURRENT_PASSWORD, ...extra };
   state = {
+    rotationLambdaArn: FUNCTION_ARN,
     versions: { [CURRENT_ID]: ['AWSCURRENT'], [PREVIOUS_ID]: ['AWSPREVIOUS'], [TOKEN]: ['AWSPENDING'] },
     values: {
       [CURRENT_ID]: JSON.stringify(current),

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SecretFormatError } from '../../../shared/errors';
-import { nodesOf, parseAdminSecret, parseRedisSecret } from '../../../functions/redis/secret';
+import { nodesOf, nodesOutside, parseAdminSecret, parseRedisSecret } from '../../../functions/redis/secret';
 
 const VALID = { host: 'cache.internal', username: 'app', password: 'correct-horse-battery' };
 
@@ -54,15 +54,38 @@ describe('redis secret format', () => {
 });
 
 describe('admin secret format', () => {
-  it('takes username and password; username defaults to `default` (requirepass)', () => {
-    expect(parseAdminSecret({ username: 'ops', password: 'admin-pass-1', host: 'x' })).toEqual({
+  it('takes username, password and the servers it belongs to; username defaults to `default` (requirepass)', () => {
+    expect(
+      parseAdminSecret({
+        username: 'ops',
+        password: 'admin-pass-1',
+        host: 'x',
+        nodes: ['Replica.internal:6380'],
+      }),
+    ).toEqual({
       username: 'ops',
       password: 'admin-pass-1',
+      nodes: [
+        { host: 'x', port: 6379, address: 'x:6379', source: 'host' },
+        { host: 'Replica.internal', port: 6380, address: 'Replica.internal:6380', source: 'nodes' },
+      ],
     });
     expect(parseAdminSecret({ password: 'admin-pass-1' })).toEqual({
       username: 'default',
       password: 'admin-pass-1',
+      nodes: undefined,
     });
+  });
+
+  it('compares nodes without case or a trailing dot, and names the ones outside', () => {
+    const admin = nodesOf({ host: 'cache.internal', nodes: ['replica-1.internal:6380'] });
+    const user = nodesOf({
+      host: 'CACHE.internal.',
+      port: 6379,
+      nodes: ['replica-1.internal:6380', 'evil.example:6379'],
+    });
+    expect(nodesOutside(user, admin).map((node) => node.address)).toEqual(['evil.example:6379']);
+    expect(nodesOutside(nodesOf({ host: 'cache.internal', port: 6380 }), admin)).toHaveLength(1);
   });
 
   it('says which key is wrong when it is malformed (readOtherSecretAs adds which secret)', () => {

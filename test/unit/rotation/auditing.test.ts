@@ -56,6 +56,7 @@ beforeEach(() => {
   clearVersionCache();
   forgetSecrets();
   state = {
+    rotationLambdaArn: 'arn:aws:lambda:us-east-1:123456789012:function:postgres-rotation',
     versions: { [CURRENT_ID]: ['AWSCURRENT'], [TOKEN]: ['AWSPENDING'] },
     values: { [CURRENT_ID]: JSON.stringify(CURRENT), [TOKEN]: JSON.stringify(PENDING) },
   };
