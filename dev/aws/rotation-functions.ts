@@ -23,20 +23,38 @@ export interface RotationFunctions {
   stop(): Promise<void>;
 }
 
+export interface RotationFunctionsOptions {
+  /**
+   * The environment whose stack each target's secret is wired to (default dev): one container per
+   * function and environment, each presenting that environment's deployed name in its Lambda
+   * context, because a function acts only on secrets wired to it.
+   */
+  environmentOf?: (target: RotationTarget) => string;
+}
+
 /**
  * One warm container (LocalLambda of the built bundle) per rotation function the targets need, each
  * reachable through a local Lambda Invoke API under its deployed name, as emergency-rotate reaches it
  * in AWS. Targets of the same function share its container, and its environment (their `env` merged).
  */
-export async function startRotationFunctions(targets: readonly RotationTarget[]): Promise<RotationFunctions> {
+export async function startRotationFunctions(
+  targets: readonly RotationTarget[],
+  options: RotationFunctionsOptions = {},
+): Promise<RotationFunctions> {
+  const nameOf = (target: RotationTarget) =>
+    deployedName(target.functionName, 'sergas', options.environmentOf?.(target) ?? 'dev');
   const api = await startLocalLambdaServer();
   const lambdas = new Map<string, LocalLambda>();
   try {
-    for (const folder of new Set(targets.map((t) => t.functionName))) {
-      const env = Object.assign({}, ...targets.filter((t) => t.functionName === folder).map((t) => t.env));
-      const lambda = await LocalLambda.start(folder, { env, invokedAs: deployedName(folder) });
-      lambdas.set(folder, lambda);
-      api.register(deployedName(folder), (event) => lambda.invoke(event));
+    for (const name of new Set(targets.map(nameOf))) {
+      const served = targets.filter((t) => nameOf(t) === name);
+      const env = Object.assign({}, ...served.map((t) => t.env));
+      const lambda = await LocalLambda.start((served[0] as RotationTarget).functionName, {
+        env,
+        invokedAs: name,
+      });
+      lambdas.set(name, lambda);
+      api.register(name, (event) => lambda.invoke(event));
     }
   } catch (error) {
     await Promise.all([...lambdas.values()].map((l) => l.stop()));
@@ -44,17 +62,16 @@ export async function startRotationFunctions(targets: readonly RotationTarget[])
     throw error;
   }
   const lambdaOf = (target: RotationTarget) => {
-    const lambda = lambdas.get(target.functionName);
-    if (!lambda) throw new Error(`no container for ${target.functionName}`);
+    const lambda = lambdas.get(nameOf(target));
+    if (!lambda) throw new Error(`no container for ${nameOf(target)}`);
     return lambda;
   };
   return {
     api,
-    nameOf: (target) => deployedName(target.functionName),
+    nameOf,
     invoker: (target) => (event) => lambdaOf(target).invoke(event),
     output: () => [...lambdas.values()].map((l) => l.output()).join('\n'),
-    outputByFunction: () =>
-      new Map([...lambdas].map(([folder, lambda]) => [deployedName(folder), lambda.output()])),
+    outputByFunction: () => new Map([...lambdas].map(([name, lambda]) => [name, lambda.output()])),
     async stop() {
       await Promise.all([...lambdas.values()].map((l) => l.stop()));
       await api.stop();

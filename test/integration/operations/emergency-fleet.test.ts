@@ -66,15 +66,14 @@ beforeAll(async () => {
     },
   });
   for (const target of started) targets[target.label] = target;
-  functions = await startRotationFunctions(started);
+  const environmentOf = (target: RotationTarget) => (target.secretId.includes('/prod/') ? 'prod' : 'dev');
+  functions = await startRotationFunctions(started, { environmentOf });
   alerts = await startSnsListener(`emergency-fleet-${Date.now()}`);
 
   // Wire each secret to its environment's function, with one completed rotation.
   for (const target of started) {
-    const env = target.secretId.includes('/prod/') ? 'prod' : 'dev';
-    const deployed = deployedName(target.functionName, 'sergas', env);
-    const invoke = functions.invoker(target);
-    functions.api.register(deployed, (event) => invoke(event as Parameters<typeof invoke>[0]));
+    const env = environmentOf(target);
+    const deployed = functions.nameOf(target);
     await driver.rotate(target.secretId, functions.invoker(target), deployed);
     await tag(target.secretId, env, target.functionName);
     seen.push((await admin.valueAt(target.secretId, 'AWSCURRENT')) as Value);
