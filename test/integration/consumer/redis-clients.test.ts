@@ -61,13 +61,13 @@ async function ioredisFor(f: RedisRotationFixture, cache: SecretCache) {
   return { redis, retries };
 }
 
-async function nodeRedisFor(f: RedisRotationFixture, cache: SecretCache) {
+async function nodeRedisFor(f: RedisRotationFixture, cache: SecretCache, reconnectDelayMs = 20) {
   const retries: RetryEvent['reason'][] = [];
   const client = await createRotatingRedisClient({
     cache,
     secretId: f.secretId,
     onRetry: (event) => retries.push(event.reason),
-    clientOptions: { socket: { reconnectStrategy: () => 20 } },
+    clientOptions: { socket: { reconnectStrategy: () => reconnectDelayMs } },
   });
   closers.push(() => client.close());
   await client.connect();
@@ -128,7 +128,9 @@ describe('node-redis through createRotatingRedisClient', () => {
 
   it('commands refused NOAUTH behind a stale login are sent once more after the re-read', async () => {
     const f = await fixture();
-    const { client, retries } = await nodeRedisFor(f, new SecretCache({ ttlMs: 60_000 }));
+    // The reconnect waits long enough for the commands below to queue behind its handshake, on a
+    // loaded machine too (with 20 ms it sometimes logged in again before they were sent).
+    const { client, retries } = await nodeRedisFor(f, new SecretCache({ ttlMs: 60_000 }), 500);
     expect(await client.set('app:k', 'v1')).toBe('OK');
     await rotateAndRevoke(f);
     await dropConnections(f);
